@@ -1,0 +1,188 @@
+// The term model: one C++ value for every kind of Erlang term.
+//
+// Promises:
+// - Integers of any size. A value that fits in int64 is always stored as Term::Kind::Integer;
+//   larger ones as BigInteger (sign + magnitude, little-endian bytes, no leading zero bytes), so
+//   two equal integers always have the same representation.
+// - Atoms are held as UTF-8 text whatever tag they arrived under (ATOM_EXT's Latin-1 is converted).
+// - Binaries and bitstrings may be views into a caller's buffer (no copy): a decoded Bitstring
+//   points into the input when the caller asked for views and keeps that input alive.
+// - Maps keep the order in which their pairs were given or decoded.
+// - compare() is Erlang's term order (numbers compared by value, 1 == 1.0 compare equal);
+//   exactly_equal() is =:= (1 =/= 1.0). map_key_less() is the order OTP 25 uses to write the
+//   pairs of maps of at most 32 keys (integers before floats, not interleaved).
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace distspec::etf {
+
+class Term;
+
+struct BigInteger {
+  bool negative = false;
+  std::vector<std::uint8_t> magnitude;  // little-endian, no most-significant zero bytes, non-empty
+};
+
+struct Atom {
+  std::string name;  // UTF-8
+  friend bool operator==(const Atom&, const Atom&) = default;
+};
+
+struct Pid {
+  Atom node;
+  std::uint32_t id = 0;
+  std::uint32_t serial = 0;
+  std::uint32_t creation = 0;
+  friend bool operator==(const Pid&, const Pid&) = default;
+};
+
+struct Port {
+  Atom node;
+  std::uint64_t id = 0;
+  std::uint32_t creation = 0;
+  friend bool operator==(const Port&, const Port&) = default;
+};
+
+inline constexpr std::size_t kMaxReferenceWords = 5;  // OTP 25 decoder limit (ERTS_MAX_REF_NUMBERS)
+
+struct Reference {
+  Atom node;
+  std::uint32_t creation = 0;
+  std::vector<std::uint32_t> ids;  // 1..5 words as on the wire (OTP 25 writes 3)
+  friend bool operator==(const Reference&, const Reference&) = default;
+};
+
+// A bitstring: byte_size bytes, of which the last holds `bits_in_last_byte` used bits (1..8,
+// counted from the most significant bit; 8 means a whole byte, i.e. a binary).
+struct Bitstring {
+  std::shared_ptr<const void> owner;  // keeps `data` alive; null for a view into a caller's buffer
+  const std::uint8_t* data = nullptr;
+  std::size_t byte_size = 0;
+  std::uint8_t bits_in_last_byte = 8;
+
+  bool is_binary() const { return bits_in_last_byte == 8 || byte_size == 0; }
+  std::span<const std::uint8_t> bytes() const { return {data, byte_size}; }
+  std::uint64_t bit_size() const {
+    return byte_size == 0 ? 0 : (byte_size - 1) * 8 + bits_in_last_byte;
+  }
+};
+
+struct Tuple {
+  std::vector<Term> elements;
+};
+
+// A non-empty list: elements then a tail ([] for a proper list).
+struct List {
+  std::vector<Term> elements;  // non-empty
+  std::shared_ptr<const Term> tail;  // never null; shared because terms are immutable values
+};
+
+struct Map {
+  std::vector<std::pair<Term, Term>> pairs;  // in the order given or decoded
+};
+
+struct ExportFun {  // fun M:F/A (EXPORT_EXT)
+  Atom module;
+  Atom function;
+  std::uint32_t arity = 0;
+};
+
+struct LocalFun {  // NEW_FUN_EXT
+  std::uint8_t arity = 0;
+  std::array<std::uint8_t, 16> uniq{};
+  std::uint32_t index = 0;
+  Atom module;
+  std::int64_t old_index = 0;
+  std::int64_t old_uniq = 0;
+  std::shared_ptr<const Term> pid;  // OTP 25 writes a pid; kept as a term so what arrived is kept
+  std::vector<Term> free_vars;
+};
+
+struct Nil {};
+
+class Term {
+ public:
+  // Kinds in Erlang term order: number < atom < reference < fun < port < pid < tuple < map
+  // < nil < list < bitstring.
+  enum class Kind : std::uint8_t {
+    Integer, BigInteger, Float, Atom, Reference, ExportFun, LocalFun, Port, Pid, Tuple, Map, Nil,
+    List, Bitstring
+  };
+
+  Term() : value_(Nil{}) {}  // []
+
+  static Term integer(std::int64_t v) { return Term(v); }
+  // Normalizes: strips leading zero bytes; a value that fits in int64 becomes Kind::Integer.
+  static Term big_integer(bool negative, std::vector<std::uint8_t> magnitude_le);
+  static Term float_(double v) { return Term(v); }
+  static Term atom(std::string_view utf8) { return Term(Atom{std::string(utf8)}); }
+  static Term boolean(bool b) { return atom(b ? "true" : "false"); }
+  static Term nil() { return Term(); }
+  static Term tuple(std::vector<Term> elements) { return Term(Tuple{std::move(elements)}); }
+  // An empty `elements` gives `tail` itself (as OTP's LIST_EXT of length 0 does).
+  static Term list(std::vector<Term> elements, Term tail = Term());
+  static Term map(std::vector<std::pair<Term, Term>> pairs) { return Term(Map{std::move(pairs)}); }
+  static Term binary_copy(std::span<const std::uint8_t> bytes);       // owns a copy
+  static Term binary_view(std::span<const std::uint8_t> bytes);       // caller keeps bytes alive
+  static Term bitstring(Bitstring b) { return Term(std::move(b)); }
+  static Term string(std::string_view bytes);  // a list of byte integers, as "abc" in Erlang
+  static Term pid(Pid p) { return Term(std::move(p)); }
+  static Term port(Port p) { return Term(std::move(p)); }
+  static Term reference(Reference r) { return Term(std::move(r)); }
+  static Term export_fun(ExportFun f) { return Term(std::move(f)); }
+  static Term local_fun(LocalFun f) { return Term(std::move(f)); }
+
+  Kind kind() const { return static_cast<Kind>(value_.index()); }
+  bool is_number() const { return kind() <= Kind::Float; }
+  bool is_atom(std::string_view name) const {
+    auto* a = std::get_if<Atom>(&value_);
+    return a && a->name == name;
+  }
+
+  // Accessors: precondition kind() matches (checked by std::get).
+  std::int64_t as_integer() const { return std::get<std::int64_t>(value_); }
+  const BigInteger& as_big_integer() const { return std::get<BigInteger>(value_); }
+  double as_float() const { return std::get<double>(value_); }
+  const Atom& as_atom() const { return std::get<Atom>(value_); }
+  const Reference& as_reference() const { return std::get<Reference>(value_); }
+  const ExportFun& as_export_fun() const { return std::get<ExportFun>(value_); }
+  const LocalFun& as_local_fun() const { return std::get<LocalFun>(value_); }
+  const Port& as_port() const { return std::get<Port>(value_); }
+  const Pid& as_pid() const { return std::get<Pid>(value_); }
+  const Tuple& as_tuple() const { return std::get<Tuple>(value_); }
+  const Map& as_map() const { return std::get<Map>(value_); }
+  const List& as_list() const { return std::get<List>(value_); }
+  const Bitstring& as_bitstring() const { return std::get<Bitstring>(value_); }
+
+  // Pointer accessors: null when the kind differs.
+  template <class T>
+  const T* get_if() const { return std::get_if<T>(&value_); }
+
+ private:
+  using Value = std::variant<std::int64_t, BigInteger, double, Atom, Reference, ExportFun, LocalFun,
+                             Port, Pid, Tuple, Map, Nil, List, Bitstring>;
+  template <class T>
+  explicit Term(T v) : value_(std::move(v)) {}
+  Value value_;
+};
+
+// Erlang term order: <0, 0 or >0. Numbers compare by value (1 == 1.0 here).
+std::strong_ordering compare(const Term& a, const Term& b);
+// =:= : exact equality (1 =/= 1.0; 0.0 =/= -0.0 as in OTP 25? see term.cpp).
+bool exactly_equal(const Term& a, const Term& b);
+inline bool operator==(const Term& a, const Term& b) { return exactly_equal(a, b); }
+// The order OTP 25 writes the pairs of a small (<= 32 keys) map and sorts keys for `deterministic`.
+bool map_key_less(const Term& a, const Term& b);
+
+}  // namespace distspec::etf
