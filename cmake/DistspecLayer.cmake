@@ -9,6 +9,9 @@ function(distspec_layer)
   cmake_parse_arguments(L "" "NAME" "DEPS;TEST_DEPS" ${ARGN})
   set(target distspec_${L_NAME})
   file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/src/*.cpp)
+  if(NOT sources)  # a layer that has no code yet
+    return()
+  endif()
   add_library(${target} STATIC ${sources})
   target_include_directories(${target} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
                                          PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
