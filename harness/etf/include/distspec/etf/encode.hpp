@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -17,6 +18,10 @@ struct EncodeOptions {
   int minor_version = 1;                  // 0: floats as FLOAT_EXT; 2: atoms always UTF-8
   std::optional<int> compression_level;   // [compressed] = 6, {compressed, N} = N (0..9)
   bool utf8_atoms = false;                // the distribution's choice: atoms always as 118/119
+  // Distribution only (proto's atom cache, requested by the connection layer): an atom for which
+  // this returns an index is written as ATOM_CACHE_REF (82) with that index into the message's
+  // header references. Null (the default): every atom is written inline.
+  std::function<std::optional<std::uint8_t>(const Atom&)> atom_cache_index;
 };
 
 // term_to_binary(T, Options): starts with 131.
