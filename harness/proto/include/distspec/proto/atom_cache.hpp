@@ -1,0 +1,82 @@
+// The distribution atom cache (connection.md §3.4): 2048 slots (8 segments x 256) per connection
+// and direction. AtomCacheIn is the receiver's table, written only by the peer's headers;
+// AtomCacheOut is the sender's table and decides which atoms of a message become references.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "distspec/etf/term.hpp"
+
+namespace distspec::proto {
+
+inline constexpr std::size_t kAtomCacheSlots = 2048;    // 8 segments x 256 (ERTS_ATOM_CACHE_SIZE)
+inline constexpr std::size_t kMaxAtomCacheRefs = 255;   // NumberOfAtomCacheRefs is one byte
+
+// One reference of a distribution header: reference i of the message names `atom`, held at
+// `slot`; `is_new` when the header carries the atom text (NewCacheEntryFlag).
+struct AtomCacheRef {
+  std::uint16_t slot = 0;  // SegmentIndex * 256 + InternalSegmentIndex, < kAtomCacheSlots
+  bool is_new = false;
+  etf::Atom atom;
+  friend bool operator==(const AtomCacheRef&, const AtomCacheRef&) = default;
+};
+
+class AtomCacheIn {
+ public:
+  const etf::Atom* get(std::uint16_t slot) const {
+    return slot < kAtomCacheSlots && slots_[slot] ? &*slots_[slot] : nullptr;
+  }
+  void set(std::uint16_t slot, etf::Atom atom) { slots_.at(slot) = std::move(atom); }
+
+ private:
+  std::array<std::optional<etf::Atom>, kAtomCacheSlots> slots_;
+};
+
+// The references chosen for one message, and the index of each cached atom in them.
+struct AtomCachePlan {
+  std::vector<AtomCacheRef> refs;
+  std::unordered_map<std::string, std::uint8_t> index_of;  // atom text -> reference index
+  std::optional<std::uint8_t> index(const etf::Atom& atom) const {
+    auto it = index_of.find(atom.name);
+    if (it == index_of.end()) return std::nullopt;
+    return it->second;
+  }
+};
+
+class AtomCacheOut {
+ public:
+  // Which slot an atom goes to. OTP uses atom_table_index % 2039, which depends on the VM; ours
+  // defaults to a hash of the text modulo 2039. Tests pin slots to replay a capture.
+  using SlotChooser = std::function<std::uint16_t(const etf::Atom&)>;
+  static std::uint16_t default_slot(const etf::Atom& atom);
+
+  explicit AtomCacheOut(SlotChooser chooser = default_slot) : chooser_(std::move(chooser)) {}
+
+  // Plans the references for a message whose atoms occur in `atoms` (encounter order, repeats
+  // allowed), as OTP's encoder does: first come first served up to 255 distinct atoms; an atom
+  // whose slot is already taken by another atom of the same message stays inline; the New flag is
+  // set only when the slot held a different atom. Updates the table.
+  AtomCachePlan plan(std::span<const etf::Atom* const> atoms);
+
+  const etf::Atom* get(std::uint16_t slot) const {
+    return slot < kAtomCacheSlots && slots_[slot] ? &*slots_[slot] : nullptr;
+  }
+
+ private:
+  SlotChooser chooser_;
+  std::array<std::optional<etf::Atom>, kAtomCacheSlots> slots_;
+};
+
+// Every atom of a term in the order OTP's encoder meets them (depth first, elements in order,
+// node names of pids/ports/refs and fun modules included), appended to out.
+void collect_atoms(const etf::Term& term, std::vector<const etf::Atom*>& out);
+
+}  // namespace distspec::proto

@@ -1,0 +1,91 @@
+#include "distspec/proto/atom_cache.hpp"
+
+#include <algorithm>
+
+namespace distspec::proto {
+
+std::uint16_t AtomCacheOut::default_slot(const etf::Atom& atom) {
+  // FNV-1a: deterministic across runs, spreads atoms over the 2039 slots OTP uses (2039 is the
+  // largest prime below 2048).
+  std::uint32_t h = 2166136261u;
+  for (unsigned char c : atom.name) h = (h ^ c) * 16777619u;
+  return std::uint16_t(h % 2039);
+}
+
+AtomCachePlan AtomCacheOut::plan(std::span<const etf::Atom* const> atoms) {
+  AtomCachePlan plan;
+  std::unordered_map<std::uint16_t, std::uint8_t> slot_used;  // slot -> reference index
+  for (const etf::Atom* atom : atoms) {
+    if (plan.refs.size() == kMaxAtomCacheRefs) break;
+    if (plan.index_of.count(atom->name)) continue;
+    std::uint16_t slot = std::uint16_t(chooser_(*atom) % kAtomCacheSlots);
+    if (slot_used.count(slot)) continue;  // another atom of this message holds the slot: inline
+    auto index = std::uint8_t(plan.refs.size());
+    bool is_new = !(slots_[slot] && *slots_[slot] == *atom);
+    if (is_new) slots_[slot] = *atom;
+    plan.refs.push_back(AtomCacheRef{slot, is_new, *atom});
+    plan.index_of.emplace(atom->name, index);
+    slot_used.emplace(slot, index);
+  }
+  return plan;
+}
+
+void collect_atoms(const etf::Term& root, std::vector<const etf::Atom*>& out) {
+  // OTP's size pass (encode_size_struct_int) walks with an explicit stack: tuple elements are
+  // pushed first to last and so visited last to first; a list visits its head, then its tail; a
+  // map pushes values then keys. Pid/port/ref node names and fun modules are visited on the spot.
+  // The order matters because it is the order of the references in the header.
+  using Kind = etf::Term::Kind;
+  std::vector<const etf::Term*> stack{&root};
+  while (!stack.empty()) {
+    const etf::Term* t = stack.back();
+    stack.pop_back();
+    switch (t->kind()) {
+      case Kind::Atom: out.push_back(&t->as_atom()); break;
+      case Kind::Pid: out.push_back(&t->as_pid().node); break;
+      case Kind::Port: out.push_back(&t->as_port().node); break;
+      case Kind::Reference: out.push_back(&t->as_reference().node); break;
+      case Kind::ExportFun:
+        out.push_back(&t->as_export_fun().module);
+        out.push_back(&t->as_export_fun().function);
+        break;
+      case Kind::LocalFun: {
+        const auto& f = t->as_local_fun();
+        if (f.pid) {
+          std::vector<const etf::Atom*> inner;
+          collect_atoms(*f.pid, inner);  // a pid: no nesting beyond one level
+          out.insert(out.end(), inner.begin(), inner.end());
+        }
+        out.push_back(&f.module);
+        // env[1..] are pushed in order, env[0] is visited at once.
+        for (std::size_t i = 1; i < f.free_vars.size(); ++i) stack.push_back(&f.free_vars[i]);
+        if (!f.free_vars.empty()) stack.push_back(&f.free_vars[0]);
+        break;
+      }
+      case Kind::Tuple:
+        for (const auto& e : t->as_tuple().elements) stack.push_back(&e);
+        break;
+      case Kind::Map: {
+        // Small maps are written (and walked) in map-key order, as OTP's flatmaps hold them.
+        std::vector<const std::pair<etf::Term, etf::Term>*> pairs;
+        for (const auto& p : t->as_map().pairs) pairs.push_back(&p);
+        if (pairs.size() <= 32)
+          std::stable_sort(pairs.begin(), pairs.end(),
+                           [](auto* a, auto* b) { return etf::map_key_less(a->first, b->first); });
+        for (auto* p : pairs) stack.push_back(&p->second);
+        for (auto* p : pairs) stack.push_back(&p->first);
+        break;
+      }
+      case Kind::List: {
+        const auto& l = t->as_list();
+        // Visit elements in order, then the tail: push in reverse.
+        stack.push_back(l.tail.get());
+        for (auto it = l.elements.rbegin(); it != l.elements.rend(); ++it) stack.push_back(&*it);
+        break;
+      }
+      default: break;
+    }
+  }
+}
+
+}  // namespace distspec::proto
