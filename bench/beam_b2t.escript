@@ -15,7 +15,7 @@
 main([CorpusDir, OutFile]) ->
     main([CorpusDir, OutFile, "0.2"]);
 main([CorpusDir, OutFile, MinSeconds]) ->
-    MinNative = erlang:convert_time_unit(round(list_to_float(MinSeconds) * 1000), millisecond,
+    MinNative = erlang:convert_time_unit(round(number(MinSeconds) * 1000), millisecond,
                                          native),
     Files = lists:sort(filelib:wildcard(filename:join(CorpusDir, "*.etf"))),
     Files =:= [] andalso fail("no .etf files in " ++ CorpusDir),
@@ -72,3 +72,10 @@ b2t_loop(Bin, N, _) -> b2t_loop(Bin, N - 1, binary_to_term(Bin)).
 
 t2b_loop(_Term, 0, Last) -> Last;
 t2b_loop(Term, N, _) -> t2b_loop(Term, N - 1, term_to_binary(Term)).
+
+%% "0.5" or "3": seconds from the command line.
+number(Text) ->
+    case string:to_float(Text) of
+        {Float, ""} -> Float;
+        _ -> float(list_to_integer(Text))
+    end.

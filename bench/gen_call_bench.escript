@@ -1,0 +1,103 @@
+#!/usr/bin/env escript
+%% -*- erlang -*-
+%%! -start_epmd false
+%% Both BEAM sides of the gen_call benchmark (bench/run_calls starts epmd and every node).
+%%
+%%   gen_call_bench.escript serve NAME
+%%       Runs node NAME serving a gen_server registered as 'Elixir.PingPong' (what Elixir's
+%%       `GenServer.start_link(PingPong, ..., name: PingPong)` registers), answering ping with
+%%       pong. Prints "ready" and runs until killed.
+%%   gen_call_bench.escript call NAME SECONDS IN_FLIGHT NODE...
+%%       Runs node NAME and, for each NODE: checks :net_adm.ping, then measures sequential
+%%       GenServer.call({PingPong, NODE}, :ping) round trips for SECONDS, then IN_FLIGHT callers
+%%       at once for SECONDS. Prints "result NODE US_PER_CALL CALLS_PER_S IN_FLIGHT_CALLS_PER_S"
+%%       per node, and "frames REQUEST_BYTES REPLY_BYTES": the size of one call's request and
+%%       reply on a pass-through connection (as with the ei node), for the TCP floor.
+%%
+%% The cookie is the one erl reads ($HOME/.erlang.cookie); distribution uses ERL_EPMD_PORT.
+-mode(compile).
+-behaviour(gen_server).
+-export([init/1, handle_call/3, handle_cast/2]).
+
+main(["serve", Name]) ->
+    start_distribution(Name),
+    {ok, _} = gen_server:start({local, 'Elixir.PingPong'}, ?MODULE, [], []),
+    io:format("ready~n"),
+    receive after infinity -> ok end;
+main(["call", Name, Seconds, InFlight | Nodes]) ->
+    start_distribution(Name),
+    Millis = round(number(Seconds) * 1000),
+    [measure(list_to_atom(Node), Millis, list_to_integer(InFlight)) || Node <- Nodes],
+    frames(),
+    halt(0);
+main(_) ->
+    io:format(standard_error, "usage: gen_call_bench.escript serve NAME | "
+              "call NAME SECONDS IN_FLIGHT NODE...~n", []),
+    halt(2).
+
+start_distribution(Name) ->
+    case net_kernel:start([list_to_atom(Name), shortnames]) of
+        {ok, _} -> ok;
+        {error, Reason} ->
+            io:format(standard_error, "cannot start node ~s: ~p~n", [Name, Reason]),
+            halt(1)
+    end.
+
+init([]) -> {ok, nil}.
+handle_call(ping, _From, State) -> {reply, pong, State}.
+handle_cast(_, State) -> {noreply, State}.
+
+measure(Node, Millis, InFlight) ->
+    pong = net_adm:ping(Node),
+    Target = {'Elixir.PingPong', Node},
+    calls(Target, 2000),  % warm-up
+    {Calls, Micros} = sequential(Target, Millis),
+    Concurrent = in_flight(Target, Millis, InFlight),
+    io:format("result ~s ~.2f ~b ~b~n",
+              [Node, Micros / Calls, round(Calls * 1.0e6 / Micros), round(Concurrent)]).
+
+calls(_Target, 0) -> ok;
+calls(Target, N) -> pong = gen_server:call(Target, ping), calls(Target, N - 1).
+
+%% Batches of 500 calls until the time is up: {calls, microseconds}.
+sequential(Target, Millis) ->
+    T0 = erlang:monotonic_time(microsecond),
+    Deadline = T0 + Millis * 1000,
+    sequential(Target, Deadline, T0, 0).
+
+sequential(Target, Deadline, T0, Calls) ->
+    calls(Target, 500),
+    Now = erlang:monotonic_time(microsecond),
+    if
+        Now >= Deadline -> {Calls + 500, Now - T0};
+        true -> sequential(Target, Deadline, T0, Calls + 500)
+    end.
+
+%% InFlight processes calling sequentially for the same time: total calls per second.
+in_flight(Target, Millis, InFlight) ->
+    Parent = self(),
+    Pids = [spawn_link(fun() -> Parent ! {self(), sequential(Target, Millis)} end)
+            || _ <- lists:seq(1, InFlight)],
+    Results = [receive {Pid, Result} -> Result end || Pid <- Pids],
+    Calls = lists:sum([C || {C, _} <- Results]),
+    Micros = lists:max([M || {_, M} <- Results]),
+    Calls * 1.0e6 / Micros.
+
+%% One call's frames as BEAM sends them to a node without the atom cache (the ei node): a 4-byte
+%% length, 'p', the control message and the payload, each with its 131.
+frames() ->
+    Ref = make_ref(),
+    Tag = [alias | Ref],
+    Request = frame({6, self(), '', 'Elixir.PingPong'}, {'$gen_call', {self(), Tag}, ping}),
+    Reply = frame({2, '', self()}, {Tag, pong}),
+    io:format("frames ~b ~b~n", [Request, Reply]).
+
+frame(Control, Message) ->
+    4 + 1 + byte_size(term_to_binary(Control)) + byte_size(term_to_binary(Message)).
+
+%% "0.5" or "3": seconds from the command line.
+number(Text) ->
+    case string:to_float(Text) of
+        {Float, ""} -> Float;
+        _ -> float(list_to_integer(Text))
+    end.
