@@ -1,0 +1,35 @@
+#include "diff/allow_list.hpp"
+
+#include <algorithm>
+#include <string_view>
+
+namespace distspec::fuzz {
+namespace {
+bool contains(std::span<const std::uint8_t> input, std::string_view needle) {
+  return std::search(input.begin(), input.end(), needle.begin(), needle.end(),
+                     [](std::uint8_t a, char b) { return a == std::uint8_t(b); }) != input.end();
+}
+}  // namespace
+
+std::optional<std::string_view> allowed_beam_difference(const Disagreement& d) {
+  using Code = etf::DecodeErrorCode;
+  const auto code = d.our_error ? std::optional(d.our_error->code) : std::nullopt;
+  const std::size_t at = d.our_error ? d.our_error->offset : 0;
+  if (d.oracle_accepted && code == Code::UnknownTag && at < d.input.size() &&
+      (d.input[at] == 73 || d.input[at] == 75))
+    return "internal atom-index tags 73/75: BEAM accepts them as indexes into its own atom table "
+           "(term-format.md §2); their value depends on the node";
+  if (d.oracle_accepted && code == Code::TooDeep)
+    return "nesting beyond DecodeOptions::max_depth: BEAM has no depth limit";
+  const bool zero_word_reference =
+      contains(d.input, std::string_view("Z\0\0", 3)) || contains(d.input, std::string_view("r\0\0", 3));
+  if (d.oracle_accepted && (code == Code::BadReference || d.kind == DiffKind::Used) && zero_word_reference)
+    return "reference with 0 words: OTP 25.2.3 accepts it and reads 4 bytes past its data "
+           "(pitfalls §29)";
+  if (!d.oracle_accepted && !d.our_error && contains(d.input, "nonode@nohost"))
+    return "pid/port/reference naming the oracle's own node (nonode@nohost): BEAM applies "
+           "local-node range checks (term-format.md §3.4) that need the local node's identity";
+  return std::nullopt;
+}
+
+}  // namespace distspec::fuzz
