@@ -21,7 +21,7 @@ struct EncodeOptions {
   // Distribution only (proto's atom cache, requested by the connection layer): an atom for which
   // this returns an index is written as ATOM_CACHE_REF (82) with that index into the message's
   // header references. Null (the default): every atom is written inline.
-  std::function<std::optional<std::uint8_t>(const Atom&)> atom_cache_index;
+  std::function<std::optional<std::uint8_t>(const Atom&)> atom_cache_index{};
 };
 
 // term_to_binary(T, Options): starts with 131.

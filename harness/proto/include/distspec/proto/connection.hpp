@@ -27,10 +27,10 @@
 namespace distspec::proto {
 
 struct ReceiverOptions {
-  HeaderMode mode;
-  FramingOptions framing;
-  FragmentLimits fragments;
-  ControlOptions control;
+  HeaderMode mode{};
+  FramingOptions framing{};
+  FragmentLimits fragments{};
+  ControlOptions control{};
   std::size_t max_term_depth = 10'000;  // nesting limit handed to the term decoder
 };
 
@@ -80,7 +80,7 @@ class ConnectionReceiver {
 };
 
 struct SenderOptions {
-  HeaderMode mode;
+  HeaderMode mode{};
   // Body bytes per fragment (OTP: 65536). 0 = never fragment. Used only with mode.fragments.
   std::size_t fragment_size = kOtpFragmentSize;
   AtomCacheOut::SlotChooser slot_chooser = AtomCacheOut::default_slot;
