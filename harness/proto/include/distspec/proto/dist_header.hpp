@@ -12,6 +12,7 @@
 #include "distspec/etf/result.hpp"
 #include "distspec/proto/atom_cache.hpp"
 #include "distspec/proto/connection_error.hpp"
+#include "distspec/proto/dist_flags.hpp"
 
 namespace distspec::proto {
 
@@ -28,6 +29,12 @@ struct HeaderMode {
   bool fragments = false;   // FRAGMENTS: 'E'/'F' allowed
   bool uses_headers() const { return atom_cache || fragments; }  // else pass-through 'p'
 };
+
+// The mode of a connection whose negotiated (own AND peer) flags are `negotiated`.
+inline HeaderMode header_mode_from_flags(DistFlags negotiated) {
+  return HeaderMode{(negotiated & dflag::dist_hdr_atom_cache) != 0,
+                    (negotiated & dflag::fragments) != 0};
+}
 
 enum class PacketKind : std::uint8_t { PassThrough, Header, FragmentHeader, FragmentCont };
 
