@@ -1,0 +1,159 @@
+// The node-local process model: pids, mailboxes, registered names, aliases, links and monitors.
+//
+// Pure bookkeeping with no I/O and no threads: the node calls it from its one I/O thread and
+// receives, through RemoteSignals, the signals that must leave for other nodes. Semantics follow
+// the Erlang ones that peers can observe:
+// - Pids use OTP 25's external ranges: ID < 2^15, Serial < 2^13 (the 28-bit pid data split as
+//   erts does); allocation walks the 28-bit space and skips live pids, so a pid is not reused
+//   until the space wraps. References have 3 words, the first below 2^18, as OTP 25 makes them.
+// - A process that exits breaks its links (exit signal with its reason), fires the monitors on it
+//   ({'DOWN', Ref, process, Pid | {Name, Node}, Reason} locally, a DOWN signal to remote
+//   watchers) and loses its names and aliases.
+// - node_down(N) acts as if every process of N exited with `noconnection`, for the links and
+//   monitors held here, and forgets monitors that processes of N held on ours.
+// - An exit signal to a process that does not trap exits kills it unless the reason is `normal`
+//   (`kill` kills even a trapping process, with reason `killed`).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "distspec/etf/term.hpp"
+
+namespace distspec::node {
+
+inline constexpr std::uint32_t kPidIdBits = 15;      // OTP 25: _PID_NUM_SIZE
+inline constexpr std::uint32_t kPidSerialBits = 13;  // OTP 25: _PID_DATA_SIZE 28 - 15
+inline constexpr std::uint32_t kRefFirstWordBits = 18;
+
+// Compares pids/references by value, for use as map keys.
+struct TermLess {
+  bool operator()(const etf::Term& a, const etf::Term& b) const { return compare(a, b) < 0; }
+};
+struct PidLess {
+  bool operator()(const etf::Pid& a, const etf::Pid& b) const;
+};
+struct RefLess {
+  bool operator()(const etf::Reference& a, const etf::Reference& b) const;
+};
+
+// Signals that the process table wants delivered to processes of other nodes.
+class RemoteSignals {
+ public:
+  virtual ~RemoteSignals() = default;
+  // A link broke (or a LINK arrived for a pid that does not exist: reason noproc).
+  virtual void send_exit(const etf::Pid& from, const etf::Pid& to, const etf::Term& reason) = 0;
+  // A monitored local process (named `monitored`: pid or name atom, as the watcher asked) is gone.
+  virtual void send_down(const etf::Term& monitored, const etf::Pid& watcher,
+                         const etf::Reference& ref, const etf::Term& reason) = 0;
+  // A local watcher exited while monitoring `target` (pid or atom) on another node.
+  virtual void send_demonitor(const etf::Pid& watcher, const etf::Term& target,
+                              const std::string& target_node, const etf::Reference& ref) = 0;
+};
+
+using MessageHandler = std::function<void(const etf::Term& message)>;
+
+class ProcessTable {
+ public:
+  ProcessTable(std::string node_name, std::uint32_t creation, RemoteSignals& remote);
+
+  const std::string& node_name() const { return node_; }
+  std::uint32_t creation() const { return creation_; }
+  bool is_local(const etf::Pid& pid) const;
+
+  etf::Pid spawn(MessageHandler handler, bool trap_exit = false);
+  bool alive(const etf::Pid& pid) const;
+  void set_trap_exit(const etf::Pid& pid, bool trap);
+  // The process ends with `reason` (links, monitors, names and aliases as described above).
+  void exit(const etf::Pid& pid, const etf::Term& reason);
+
+  etf::Reference make_ref();
+
+  // Names: false when the name is taken or the process is not alive.
+  bool register_name(const std::string& name, const etf::Pid& pid);
+  void unregister_name(const std::string& name);
+  std::optional<etf::Pid> whereis(const std::string& name) const;
+
+  // Mailbox delivery; false (message dropped, as the runtime does) when nobody is there.
+  bool send(const etf::Pid& to, const etf::Term& message);
+  bool send_named(const std::string& name, const etf::Term& message);
+  bool send_alias(const etf::Reference& alias, const etf::Term& message);
+
+  etf::Reference create_alias(const etf::Pid& owner);
+  // Makes an existing reference (e.g. a monitor reference, as gen:call does) an alias of owner.
+  void add_alias(const etf::Pid& owner, const etf::Reference& alias);
+  void remove_alias(const etf::Reference& alias);
+
+  // Links. `other` may be remote: the caller sends the LINK signal itself.
+  void link(const etf::Pid& local, const etf::Pid& other);
+  void unlink(const etf::Pid& local, const etf::Pid& other);
+  bool linked(const etf::Pid& a, const etf::Pid& b) const;
+  // A LINK signal from a remote process (answers noproc when `local` is gone).
+  void on_remote_link(const etf::Pid& remote, const etf::Pid& local);
+  void on_remote_unlink(const etf::Pid& remote, const etf::Pid& local);
+  // An exit signal; `via_link` = EXIT (link broke), otherwise EXIT2 (exit/2).
+  void on_exit_signal(const etf::Pid& from, const etf::Pid& to, const etf::Term& reason,
+                      bool via_link);
+
+  // Monitors by local watchers. target is a pid or a name atom; target_node is where it lives.
+  // Returns the monitor reference (the caller sends MONITOR_P when the target is remote).
+  etf::Reference monitor(const etf::Pid& watcher, const etf::Term& target,
+                         const std::string& target_node);
+  // Removes a monitor held by a local watcher; returns {target, target_node} if it existed.
+  std::optional<std::pair<etf::Term, std::string>> demonitor(const etf::Reference& ref);
+  // MONITOR_P / DEMONITOR_P / DOWN from a remote node.
+  void on_remote_monitor(const etf::Pid& watcher, const etf::Term& target, const etf::Reference& ref);
+  void on_remote_demonitor(const etf::Reference& ref);
+  void on_remote_down(const etf::Reference& ref, const etf::Term& reason);
+
+  void node_down(const std::string& node);
+
+  std::size_t process_count() const { return processes_.size(); }
+  std::size_t monitor_count() const { return monitors_.size(); }
+
+ private:
+  struct Process {
+    std::shared_ptr<MessageHandler> handler;  // shared: a handler may end its own process
+    bool trap_exit = false;
+    std::set<etf::Pid, PidLess> links;
+    std::set<std::string> names;
+    std::set<etf::Reference, RefLess> aliases;
+    std::set<etf::Reference, RefLess> watching;  // monitors this process holds
+  };
+  struct Monitor {
+    etf::Pid watcher;
+    etf::Term target;         // pid or name atom, as given
+    std::string target_node;
+    std::optional<etf::Pid> target_pid;  // resolved when the target is local
+  };
+
+  etf::Pid next_pid();
+  void deliver(const etf::Pid& to, Process& process, const etf::Term& message);
+  void fire_down(const etf::Reference& ref, const Monitor& monitor, const etf::Term& reason);
+  etf::Term down_object(const Monitor& monitor) const;
+
+  std::string node_;
+  etf::Atom node_atom_;
+  std::uint32_t creation_;
+  RemoteSignals& remote_;
+  std::uint32_t next_pid_data_ = 1;  // <0.0.0> is init on a BEAM node; start after it
+  std::uint64_t ref_counter_;
+  std::map<etf::Pid, Process, PidLess> processes_;
+  std::unordered_map<std::string, etf::Pid> names_;
+  std::map<etf::Reference, etf::Pid, RefLess> aliases_;
+  std::map<etf::Reference, Monitor, RefLess> monitors_;
+  // Links between a local process and a remote one, by remote node, for node_down.
+};
+
+// Messages the table builds: {'EXIT', From, Reason} and {'DOWN', Ref, process, Obj, Reason}.
+etf::Term exit_message(const etf::Pid& from, const etf::Term& reason);
+etf::Term down_message(const etf::Reference& ref, const etf::Term& object, const etf::Term& reason);
+
+}  // namespace distspec::node

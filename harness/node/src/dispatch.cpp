@@ -1,0 +1,195 @@
+// Incoming control messages -> the process table; local sends -> control messages on the right
+// connection (queued while connecting).
+#include "node_impl.hpp"
+
+namespace distspec::node {
+
+using etf::Term;
+
+namespace {
+
+Term process_id_term(const proto::ProcessId& id) {
+  if (auto* pid = std::get_if<etf::Pid>(&id)) return Term::pid(*pid);
+  return Term::atom(std::get<etf::Atom>(id).name);
+}
+
+proto::ProcessId process_id_of(const Term& term) {
+  if (auto* pid = term.get_if<etf::Pid>()) return *pid;
+  return term.as_atom();
+}
+
+const char* op_name(const proto::DistMessage& m) { return proto::to_string(proto::op_of(m.control)).data(); }
+
+}  // namespace
+
+void Node::Impl::dispatch(Connection& connection, proto::DistMessage message) {
+  if (corpus) {
+    record_term(proto::to_term(message.control));
+    if (message.payload) record_term(*message.payload);
+  }
+  const std::string& peer = connection.peer_name();
+  // Pids that OTP requires to be the sender's own (control-messages.md §4).
+  auto from_peer = [&](const etf::Pid& pid) {
+    if (pid.node.name == peer) return true;
+    log.error("Invalid distribution message from " + peer + ": " + op_name(message) +
+              " with a sender pid of another node; closing the connection");
+    connection.close("invalid distribution message");
+    return false;
+  };
+  auto& payload = message.payload;
+  std::visit(
+      [&](auto& c) {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, proto::Send> || std::is_same_v<T, proto::SendTT>) {
+          table->send(c.to, *payload);
+        } else if constexpr (std::is_same_v<T, proto::SendSender> || std::is_same_v<T, proto::SendSenderTT>) {
+          table->send(c.to, *payload);
+        } else if constexpr (std::is_same_v<T, proto::RegSend> || std::is_same_v<T, proto::RegSendTT>) {
+          log.debug("REG_SEND from " + describe_pid(c.from) + " to " + c.to_name.name);
+          if (!table->send_named(c.to_name.name, *payload))
+            log.debug("REG_SEND to unregistered name " + c.to_name.name + " dropped");
+        } else if constexpr (std::is_same_v<T, proto::AliasSend> || std::is_same_v<T, proto::AliasSendTT>) {
+          table->send_alias(c.alias, *payload);
+        } else if constexpr (std::is_same_v<T, proto::Link>) {
+          if (from_peer(c.from)) table->on_remote_link(c.from, c.to);
+        } else if constexpr (std::is_same_v<T, proto::Unlink>) {
+          if (from_peer(c.from)) table->on_remote_unlink(c.from, c.to);
+        } else if constexpr (std::is_same_v<T, proto::UnlinkId>) {
+          if (!from_peer(c.from)) return;
+          table->on_remote_unlink(c.from, c.to);
+          // The ACK goes out before any other signal to the unlinker (pitfalls C.20).
+          connection.send({proto::UnlinkIdAck{c.id, c.to, c.from}, std::nullopt});
+        } else if constexpr (std::is_same_v<T, proto::UnlinkIdAck>) {
+        } else if constexpr (std::is_same_v<T, proto::Exit> || std::is_same_v<T, proto::ExitTT>) {
+          if (from_peer(c.from)) table->on_exit_signal(c.from, c.to, c.reason, true);
+        } else if constexpr (std::is_same_v<T, proto::PayloadExit> || std::is_same_v<T, proto::PayloadExitTT>) {
+          if (from_peer(c.from)) table->on_exit_signal(c.from, c.to, *payload, true);
+        } else if constexpr (std::is_same_v<T, proto::Exit2> || std::is_same_v<T, proto::Exit2TT>) {
+          if (from_peer(c.from)) table->on_exit_signal(c.from, c.to, c.reason, false);
+        } else if constexpr (std::is_same_v<T, proto::PayloadExit2> || std::is_same_v<T, proto::PayloadExit2TT>) {
+          if (from_peer(c.from)) table->on_exit_signal(c.from, c.to, *payload, false);
+        } else if constexpr (std::is_same_v<T, proto::MonitorP>) {
+          if (from_peer(c.from)) table->on_remote_monitor(c.from, process_id_term(c.to), c.ref);
+        } else if constexpr (std::is_same_v<T, proto::DemonitorP>) {
+          if (from_peer(c.from)) table->on_remote_demonitor(c.ref);
+        } else if constexpr (std::is_same_v<T, proto::MonitorPExit>) {
+          table->on_remote_down(c.ref, c.reason);
+        } else if constexpr (std::is_same_v<T, proto::PayloadMonitorPExit>) {
+          table->on_remote_down(c.ref, *payload);
+        } else if constexpr (std::is_same_v<T, proto::SpawnRequest> || std::is_same_v<T, proto::SpawnRequestTT>) {
+          // We do not implement distributed spawn (and do not advertise SPAWN): refuse it.
+          log.info("SPAWN_REQUEST from " + peer + " refused (notsup)");
+          connection.send({proto::SpawnReply{c.req_id, c.from, 0, etf::Atom{"notsup"}}, std::nullopt});
+        } else {
+          log.debug(std::string("ignored ") + op_name(message) + " from " + peer);
+        }
+      },
+      message.control);
+}
+
+void Node::Impl::route(const std::string& node, proto::DistMessage message) {
+  if (auto c = up_connection(node)) {
+    // Signals the peer's flags rule out are not sent, as OTP does (control-messages.md §3).
+    auto op = proto::op_of(message.control);
+    bool monitor_op = op == proto::ControlOp::MonitorP || op == proto::ControlOp::DemonitorP ||
+                      op == proto::ControlOp::MonitorPExit || op == proto::ControlOp::PayloadMonitorPExit;
+    if (monitor_op && !c->has(proto::dflag::dist_monitor | proto::dflag::dist_monitor_name)) return;
+    if (op == proto::ControlOp::AliasSend && !c->has(proto::dflag::alias)) return;
+    c->send(message);
+    return;
+  }
+  auto it = pending.find(node);
+  if (it == pending.end()) {
+    connect_async(node, [](bool) {});
+    it = pending.find(node);
+    if (it == pending.end()) {  // failed at once (bad name): the message is dropped, as OTP does
+      if (auto c = up_connection(node)) c->send(message);
+      return;
+    }
+  }
+  it->second.queued.push_back(std::move(message));
+}
+
+void Node::Impl::send_to_pid(const etf::Pid& from, const etf::Pid& to, const Term& message) {
+  if (to.node.name == options.name) {
+    table->send(to, message);
+    return;
+  }
+  auto c = up_connection(to.node.name);
+  if (c && !c->has(proto::dflag::send_sender))
+    route(to.node.name, {proto::Send{proto::kUnusedAtom, to}, message});
+  else
+    route(to.node.name, {proto::SendSender{from, to}, message});
+}
+
+void Node::Impl::send_to_name(const etf::Pid& from, const std::string& name, const std::string& node,
+                              const Term& message) {
+  if (node == options.name) {
+    table->send_named(name, message);
+    return;
+  }
+  route(node, {proto::RegSend{from, proto::kUnusedAtom, etf::Atom{name}}, message});
+}
+
+void Node::Impl::send_to_alias(const etf::Pid& from, const etf::Reference& alias, const Term& message) {
+  if (alias.node.name == options.name) {
+    table->send_alias(alias, message);
+    return;
+  }
+  route(alias.node.name, {proto::AliasSend{from, alias}, message});
+}
+
+void Node::Impl::gen_reply(const etf::Pid& server, const Term& from, const Term& reply) {
+  auto* tuple = from.get_if<etf::Tuple>();
+  if (!tuple || tuple->elements.size() != 2) return;
+  auto* caller = tuple->elements[0].get_if<etf::Pid>();
+  if (!caller) return;
+  const Term& tag = tuple->elements[1];
+  Term message = Term::tuple({tag, reply});
+  // [alias | Ref]: gen:reply sends to the alias; a peer without ALIAS would never see it, so
+  // then (and for plain tags) we answer the pid, which gen:call accepts too.
+  if (auto* list = tag.get_if<etf::List>();
+      list && list->elements.size() == 1 && list->elements[0].is_atom("alias")) {
+    if (auto* ref = list->tail->get_if<etf::Reference>()) {
+      auto c = up_connection(caller->node.name);
+      if (caller->node.name == options.name || (c && c->has(proto::dflag::alias))) {
+        send_to_alias(server, *ref, message);
+        return;
+      }
+    }
+  }
+  send_to_pid(server, *caller, message);
+}
+
+etf::Reference Node::Impl::monitor_remote(const etf::Pid& watcher, const Term& target, const std::string& node) {
+  etf::Reference ref = table->monitor(watcher, target, node);
+  if (node != options.name)
+    route(node, {proto::MonitorP{watcher, process_id_of(target), ref}, std::nullopt});
+  return ref;
+}
+
+void Node::Impl::send_exit(const etf::Pid& from, const etf::Pid& to, const Term& reason) {
+  auto c = up_connection(to.node.name);
+  if (!c) return;
+  if (c->has(proto::dflag::exit_payload))
+    c->send({proto::PayloadExit{from, to}, reason});
+  else
+    c->send({proto::Exit{from, to, reason}, std::nullopt});
+}
+
+void Node::Impl::send_down(const Term& monitored, const etf::Pid& watcher, const etf::Reference& ref,
+                           const Term& reason) {
+  auto c = up_connection(watcher.node.name);
+  if (!c || !c->has(proto::dflag::dist_monitor | proto::dflag::dist_monitor_name)) return;
+  if (c->has(proto::dflag::exit_payload))
+    c->send({proto::PayloadMonitorPExit{process_id_of(monitored), watcher, ref}, reason});
+  else
+    c->send({proto::MonitorPExit{process_id_of(monitored), watcher, ref, reason}, std::nullopt});
+}
+
+void Node::Impl::send_demonitor(const etf::Pid& watcher, const Term& target,
+                                const std::string& target_node, const etf::Reference& ref) {
+  route(target_node, {proto::DemonitorP{watcher, process_id_of(target), ref}, std::nullopt});
+}
+
+}  // namespace distspec::node

@@ -1,0 +1,164 @@
+// Private: the state behind Node, and one distribution connection. Everything here runs on the
+// node's I/O thread.
+#pragma once
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "distspec/node/corpus.hpp"
+#include "distspec/node/epmd_client.hpp"
+#include "distspec/node/log.hpp"
+#include "distspec/node/node.hpp"
+#include "distspec/node/processes.hpp"
+#include "distspec/proto/connection.hpp"
+#include "distspec/proto/handshake.hpp"
+
+namespace distspec::node {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  enum class Role { Initiator, Acceptor };
+  enum class Phase { Handshake, Up, Closed };
+
+  // Initiator: `target` is the node dialled. Acceptor: target is empty.
+  Connection(Node::Impl& node, tcp::socket socket, Role role, std::string target);
+
+  void start();
+  // Only when Up. `queued` = encoded as OTP does for messages queued before the connection was up.
+  void send(const proto::DistMessage& message, bool queued = false);
+  void close(const std::string& reason);
+
+  Role role() const { return role_; }
+  Phase phase() const { return phase_; }
+  const std::string& peer_name() const { return peer_; }  // the target, or the name it sent
+  proto::DistFlags flags() const { return flags_; }
+  bool has(proto::DistFlags flag) const { return (flags_ & flag) == flag; }
+  bool hidden() const { return !(flags_ & proto::dflag::published); }
+  const std::string& endpoint() const { return endpoint_; }
+  std::optional<proto::HandshakeStatus> status() const { return machine_->status(); }
+
+ private:
+  void read();
+  void on_bytes(std::span<const std::uint8_t> bytes);
+  bool handshake_input(std::span<const std::uint8_t>& bytes);
+  void connected_input(std::span<const std::uint8_t> bytes);
+  void handshake_failed();
+  void become_up();
+  void flush_handshake_output();
+  void write(std::vector<std::uint8_t> bytes);
+  void write_next();
+  void finish_close(const std::string& reason);
+  void arm_setup_timer();
+  void arm_tick_timer();
+  std::chrono::milliseconds now() const;
+
+  Node::Impl& node_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  Role role_;
+  Phase phase_ = Phase::Handshake;
+  std::string peer_;
+  std::string endpoint_;
+  std::unique_ptr<proto::HandshakeMachine> machine_;
+  std::optional<proto::ConnectionReceiver> receiver_;
+  std::optional<proto::ConnectionSender> sender_;
+  std::optional<proto::TickPolicy> ticks_;
+  proto::DistFlags flags_ = 0;
+  std::deque<std::vector<std::uint8_t>> write_queue_;
+  bool writing_ = false;
+  bool closing_ = false;       // close() called; finish_close() once the final status is out
+  std::string close_reason_;
+  std::array<std::uint8_t, 65536> buffer_{};
+  std::string corpus_in_, corpus_out_;  // partial handshake messages for the corpus recorder
+};
+
+struct Node::Impl : RemoteSignals {
+  explicit Impl(NodeOptions options);
+
+  // --- setup (before the I/O thread runs) ---
+  Result<std::monostate, NodeError> open();
+  void install_builtin_processes();
+
+  // --- connections ---
+  using ConnectDone = std::function<void(bool up)>;
+  void connect_async(const std::string& node, ConnectDone done);
+  void dial(const std::string& node);
+  void accept_next();
+  proto::ExistingConnection existing(const std::string& peer) const;
+  void on_simultaneous(const std::string& peer, const Connection* keep);
+  void on_up(const std::shared_ptr<Connection>& connection);
+  void on_closed(const std::shared_ptr<Connection>& connection, const std::string& reason);
+  void fail_pending(const std::string& node);
+  std::shared_ptr<Connection> up_connection(const std::string& node) const;
+
+  // --- messages ---
+  void dispatch(Connection& connection, proto::DistMessage message);
+  // Sends (or queues while connecting, connecting if needed) a message to `node`; local delivery
+  // when node is our own name.
+  void route(const std::string& node, proto::DistMessage message);
+  void send_to_pid(const etf::Pid& from, const etf::Pid& to, const etf::Term& message);
+  void send_to_name(const etf::Pid& from, const std::string& name, const std::string& node,
+                    const etf::Term& message);
+  void send_to_alias(const etf::Pid& from, const etf::Reference& alias, const etf::Term& message);
+  // gen:reply(From, Reply): to the alias when the tag is [alias|Ref] and the caller's node has
+  // ALIAS (as gen:reply does), else to the caller's pid.
+  void gen_reply(const etf::Pid& server, const etf::Term& from, const etf::Term& reply);
+  using CallDone = std::function<void(Result<etf::Term, CallFailure>)>;
+  void gen_call(const std::string& node, const etf::Term& server, const etf::Term& request,
+                std::chrono::milliseconds timeout, CallDone done);
+  etf::Reference monitor_remote(const etf::Pid& watcher, const etf::Term& target,
+                                const std::string& node);
+
+  // RemoteSignals
+  void send_exit(const etf::Pid& from, const etf::Pid& to, const etf::Term& reason) override;
+  void send_down(const etf::Term& monitored, const etf::Pid& watcher, const etf::Reference& ref,
+                 const etf::Term& reason) override;
+  void send_demonitor(const etf::Pid& watcher, const etf::Term& target,
+                      const std::string& target_node, const etf::Reference& ref) override;
+
+  void record_term(const etf::Term& term) {
+    if (corpus) corpus->record_term(term);
+  }
+  void shutdown();
+
+  NodeOptions options;
+  Logger log;
+  asio::io_context io;
+  tcp::acceptor acceptor;
+  std::shared_ptr<EpmdRegistration> registration;
+  std::uint32_t creation = 0;
+  std::unique_ptr<ProcessTable> table;
+  std::optional<CorpusRecorder> corpus;
+  std::mt19937 random;
+  std::thread thread;
+  bool stopping = false;
+
+  std::set<std::shared_ptr<Connection>> connections;             // every live connection
+  std::map<std::string, std::shared_ptr<Connection>> up;         // by peer name
+  struct Pending {
+    std::shared_ptr<Connection> connection;  // null while asking epmd or after 'nok'
+    std::vector<ConnectDone> waiters;
+    std::vector<proto::DistMessage> queued;  // sent in order once up
+  };
+  std::map<std::string, Pending> pending;                        // outgoing attempts by target
+};
+
+// "Name" for a log line: the pid as <node.id.serial> or the atom text.
+std::string describe_pid(const etf::Pid& pid);
+
+}  // namespace distspec::node
