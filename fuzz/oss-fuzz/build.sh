@@ -23,7 +23,10 @@ for target in "${DISTSPEC_FUZZ_TARGETS[@]}"; do
   cp "$build/fuzz/$target" "$OUT/"
   rm -f "$OUT/${target}_seed_corpus.zip"
   (cd "$root/corpora/$seed" && zip -q -j "$OUT/${target}_seed_corpus.zip" ./*)
-  [ -f "$root/corpora/$seed.dict" ] && cp "$root/corpora/$seed.dict" "$OUT/$target.dict"
-  [ -f "$root/corpora/$seed.options" ] &&
-    sed "s/^dict = .*/dict = $target.dict/" "$root/corpora/$seed.options" >"$OUT/$target.options"
+  options="$root/corpora/$seed.options"
+  if [ -f "$options" ]; then
+    dict="$(sed -n 's/^dict *= *//p' "$options")"
+    [ -n "$dict" ] && cp "$root/corpora/$dict" "$OUT/$target.dict"
+    sed "s/^dict *=.*/dict = $target.dict/" "$options" >"$OUT/$target.options"
+  fi
 done
