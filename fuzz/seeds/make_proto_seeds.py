@@ -8,7 +8,9 @@ Writes, named by the SHA-1 of their content (replacing this script's previous ou
                         of the parser that reads it (see fuzz/epmd.cpp);
   handshake_acceptor/   the target's parameters (cookie secret_token, the acceptor's real
                         challenge) then the initiator's messages in chunks (fuzz/handshake_*.cpp);
-  handshake_initiator/  the same for the initiator, with the acceptor's messages.
+  handshake_initiator/  the same for the initiator, with the acceptor's messages;
+  dist_frame/           each direction's stream after the handshake (4-byte framed 'D'/'E'/'F'
+                        packets and ticks), mode byte 3 (atom cache + fragments, as negotiated).
 The input layouts mirror the targets' InputReader calls; keep them in step.
 """
 import glob
@@ -79,6 +81,18 @@ def connections(path):
     return [(k[1], conns[k]["c2s"], conns[k]["s2c"]) for k in order]
 
 
+def after_handshake(stream):
+    return stream[sum(len(m) for m in frames16(stream)):]
+
+
+def frame_seed(stream, mode=3, limit=8000):
+    seed = bytes([mode])
+    for i in range(0, min(len(stream), limit), 127):
+        part = stream[i: i + 127]
+        seed += bytes([len(part) - 1]) + part
+    return seed
+
+
 def frames16(stream):
     out, pos = [], 0
     while pos + 2 <= len(stream):
@@ -143,7 +157,7 @@ REPLY_SELECTOR = {ord("x"): 1, ord("z"): 2, ord("n"): 3 | 0x80, ord("d"): 4 | 0x
 
 
 def main():
-    epmd, acceptor, initiator = [], [], []
+    epmd, acceptor, initiator, frames = [], [], [], []
     for pcap in sorted(glob.glob(os.path.join(CAPTURES, "*.pcapng"))):
         for port, c2s, s2c in connections(pcap):
             if port == EPMD_PORT:
@@ -155,6 +169,9 @@ def main():
             c2s_msgs, s2c_msgs = frames16(c2s), frames16(s2c)
             if not c2s_msgs or c2s_msgs[0][2:3] not in (b"N", b"n"):
                 continue
+            for rest in (after_handshake(c2s), after_handshake(s2c)):
+                if rest:
+                    frames.append(frame_seed(rest))
             for help_flag in (0, 1):
                 for feed in (64, 1, 7):
                     acceptor.append(acceptor_seed(c2s_msgs, s2c_msgs, help_flag, feed))
@@ -164,6 +181,7 @@ def main():
     write("epmd", epmd)
     write("handshake_acceptor", acceptor)
     write("handshake_initiator", initiator)
+    write("dist_frame", frames)
 
 
 main()
