@@ -12,7 +12,8 @@
 %%       GenServer.call({PingPong, NODE}, :ping) round trips for SECONDS, then IN_FLIGHT callers
 %%       at once for SECONDS. Prints "result NODE US_PER_CALL CALLS_PER_S IN_FLIGHT_CALLS_PER_S"
 %%       per node, and "frames REQUEST_BYTES REPLY_BYTES": the size of one call's request and
-%%       reply on a pass-through connection (as with the ei node), for the TCP floor.
+%%       reply on a pass-through connection (as with the ei node), for the TCP floor. A node
+%%       that does not answer prints "failed NODE REASON" instead.
 %%
 %% The cookie is the one erl reads ($HOME/.erlang.cookie); distribution uses ERL_EPMD_PORT.
 -mode(compile).
@@ -48,13 +49,18 @@ handle_call(ping, _From, State) -> {reply, pong, State}.
 handle_cast(_, State) -> {noreply, State}.
 
 measure(Node, Millis, InFlight) ->
-    pong = net_adm:ping(Node),
-    Target = {'Elixir.PingPong', Node},
-    calls(Target, 2000),  % warm-up
-    {Calls, Micros} = sequential(Target, Millis),
-    Concurrent = in_flight(Target, Millis, InFlight),
-    io:format("result ~s ~.2f ~b ~b~n",
-              [Node, Micros / Calls, round(Calls * 1.0e6 / Micros), round(Concurrent)]).
+    try
+        pong = net_adm:ping(Node),
+        Target = {'Elixir.PingPong', Node},
+        calls(Target, 2000),  % warm-up
+        {Calls, Micros} = sequential(Target, Millis),
+        Concurrent = in_flight(Target, Millis, InFlight),
+        io:format("result ~s ~.2f ~b ~b~n",
+                  [Node, Micros / Calls, round(Calls * 1.0e6 / Micros), round(Concurrent)])
+    catch
+        Class:Reason ->
+            io:format("failed ~s ~p:~0p~n", [Node, Class, Reason])
+    end.
 
 calls(_Target, 0) -> ok;
 calls(Target, N) -> pong = gen_server:call(Target, ping), calls(Target, N - 1).
@@ -76,9 +82,10 @@ sequential(Target, Deadline, T0, Calls) ->
 %% InFlight processes calling sequentially for the same time: total calls per second.
 in_flight(Target, Millis, InFlight) ->
     Parent = self(),
-    Pids = [spawn_link(fun() -> Parent ! {self(), sequential(Target, Millis)} end)
+    Pids = [spawn(fun() -> Parent ! {self(), catch sequential(Target, Millis)} end)
             || _ <- lists:seq(1, InFlight)],
-    Results = [receive {Pid, Result} -> Result end || Pid <- Pids],
+    Results = [receive {Pid, {'EXIT', Reason}} -> error(Reason); {Pid, Result} -> Result end
+               || Pid <- Pids],
     Calls = lists:sum([C || {C, _} <- Results]),
     Micros = lists:max([M || {_, M} <- Results]),
     Calls * 1.0e6 / Micros.
