@@ -106,9 +106,10 @@ void write_atom_cache_section(std::vector<std::uint8_t>& out, std::span<const At
   std::size_t n = refs.size();
   out.push_back(std::uint8_t(n));
   if (n == 0) return;
+  // As erts_finalize_atom_cache_map: any referenced atom over 255 bytes, old entries included.
   bool long_atoms = false;
   for (const auto& r : refs)
-    if (r.is_new && r.atom.name.size() > 255) long_atoms = true;
+    if (r.atom.name.size() > 255) long_atoms = true;
   std::size_t flags_at = out.size();
   out.insert(out.end(), n / 2 + 1, std::uint8_t{0});
   auto set_nibble = [&](std::size_t i, std::uint8_t v) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 namespace distspec::proto {
@@ -17,6 +18,7 @@ std::vector<Bytes> read_all(const Bytes& stream, const std::vector<std::size_t>&
   std::vector<Bytes> packets;
   std::size_t at = 0;
   auto feed = [&](std::size_t end) {
+    end = std::min(end, stream.size());
     while (at < end) {
       auto n = reader.put(std::span(stream).subspan(at, end - at));
       EXPECT_TRUE(n.ok());

@@ -53,7 +53,7 @@ struct AtomCacheSection {
 // (in order, as OTP does). `base` is the offset of bytes[0] in the packet, for error offsets.
 Result<AtomCacheSection, ConnectionError> parse_atom_cache_section(
     std::span<const std::uint8_t> bytes, std::size_t base, AtomCacheIn& cache);
-// Appends [N][Flags][Refs]; LongAtoms is set when a new entry's text exceeds 255 bytes.
+// Appends [N][Flags][Refs]; LongAtoms is set when any referenced atom exceeds 255 bytes (as OTP).
 // Precondition: refs.size() <= 255, slots < 2048.
 void write_atom_cache_section(std::vector<std::uint8_t>& out, std::span<const AtomCacheRef> refs);
 
