@@ -346,7 +346,7 @@ TEST(Handshake, NamedStatusForAnotherHostIsRefused) {
   // ...and a plain ok when a name was requested, and named: when none was.
   Initiator i2(io);
   Bytes ok;
-  encode_status({HandshakeStatus::Ok}, ok);
+  encode_status(StatusMessage{HandshakeStatus::Ok, {}, 0}, ok);
   EXPECT_EQ(i2.feed(ok).error().code, HandshakeErrorCode::BadNamedStatus);
   Initiator i3(initiator_options());
   Bytes named;
