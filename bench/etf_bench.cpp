@@ -110,7 +110,7 @@ void check_corpus(std::vector<Prepared>& corpus) {
     std::cout << "  " << p.item.name << " (" << bytes.size() << " bytes): ";
     auto decoded = etf::decode(bytes);
     if (decoded.ok()) {
-      p.term = decoded.value().term;
+      p.term = std::move(decoded.value().term);
       p.has_term = true;
       std::cout << "decode " << decoded.value().used;
     } else {
