@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -51,8 +52,10 @@ TEST(CanonicalBeam, CheckerAgreesWithTermToBinaryOnSeedsAndMutations) {
   std::vector<Bytes> seeds;
   for (auto& e : fs::directory_iterator(fs::path(DISTSPEC_CORPORA_DIR) / "etf_decode")) seeds.push_back(read_file(e.path()));
   ASSERT_FALSE(seeds.empty());
-  const std::uint64_t seed = std::random_device{}();
-  std::printf("mutation seed %llu\n", (unsigned long long)seed);
+  const char* fixed = std::getenv("DISTSPEC_SEED");
+  const std::uint64_t seed = fixed ? std::strtoull(fixed, nullptr, 0) : std::random_device{}();
+  std::printf("mutation seed %llu (rerun with DISTSPEC_SEED=%llu)\n", (unsigned long long)seed,
+              (unsigned long long)seed);
   std::mt19937_64 rng(seed);
   auto fallback = [&](std::uint8_t* d, std::size_t s, std::size_t m) { return distspec::fuzz::mutate_bytes(d, s, m, rng); };
   std::map<std::string, Bytes> inputs;

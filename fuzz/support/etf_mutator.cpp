@@ -151,7 +151,11 @@ Term mutate_node(const Term& node, const Term& root, std::size_t nodes, std::mt1
       if (movable < step) break;
       std::size_t i = (rng() % (movable / step)) * step;
       switch (rng() % 3) {
-        case 0: elems.insert(elems.begin() + i, elems.begin() + i, elems.begin() + i + step); break;
+        case 0: {  // duplicate (copied first: inserting a vector's own range into it is undefined)
+          std::vector<Term> copy(elems.begin() + i, elems.begin() + i + step);
+          elems.insert(elems.begin() + i, copy.begin(), copy.end());
+          break;
+        }
         case 1: elems.erase(elems.begin() + i, elems.begin() + i + step); break;
         default: std::reverse(elems.begin(), elems.begin() + movable); break;
       }
