@@ -20,7 +20,8 @@ Connection::Connection(Node::Impl& node, tcp::socket socket, Role role, std::str
   socket_.set_option(tcp::no_delay(true), ec);  // as OTP's dist sockets
   proto::HandshakeOptions base;
   base.own_name = node.options.name;
-  base.flags = node_flags(node.options.hidden);
+  base.flags = node.options.flags ? *node.options.flags : node_flags(node.options.hidden);
+  base.required_flags = node.options.required_flags;
   base.creation = node.creation;
   base.cookie = node.options.cookie;
   base.challenge = node.random();

@@ -184,6 +184,9 @@ BeamNode::BeamNode(const EpmdProcess& epmd, BeamNodeOptions o) {
     args.insert(args.end(), {"-e", code + kElixirLoop});
   }
   process_ = std::make_unique<ChildProcess>(exe, args, env, true);
+  // The eval loop runs after distribution is up (and registered in epmd): wait for it.
+  if (o.wait_ready && eval("ok", std::chrono::seconds(60)) != "ok")
+    throw std::runtime_error(node_name_ + " did not start:\n" + process_->output());
 }
 
 std::string BeamNode::eval(const std::string& expressions, std::chrono::milliseconds timeout) {

@@ -42,6 +42,10 @@ struct NodeOptions {
   bool start_epmd = true;         // run `epmd -daemon` when no epmd answers
   std::uint16_t send_name_version = 6;  // 5: dial with the OTP 23/24 'n' send_name
   bool accept_v5 = true;
+  // Advertised flags (default node_flags(hidden)) and what a peer must have. Tests lower these to
+  // run a pure version-5 handshake (no HANDSHAKE_23) between two of our nodes.
+  std::optional<proto::DistFlags> flags;
+  proto::DistFlags required_flags = proto::kOtp25MandatoryFlags;
   bool host_ping_pong = true;
   std::chrono::milliseconds setup_time{7'000};  // net_setuptime: per handshake step
   std::optional<std::string> record_corpus_dir;  // every handshake message and term seen

@@ -1,0 +1,97 @@
+// `distspec call NODE NAME TERM`: GenServer.call({NAME, NODE}, TERM) from a short-lived C++ node.
+#include <cstdio>
+
+#include "command.hpp"
+#include "distspec/etf/text.hpp"
+#include "distspec/node/node.hpp"
+#include "node_flags.hpp"
+
+namespace distspec::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: distspec call NODE NAME TERM [--cookie C | --cookie-file F] [--timeout MS]\n"
+    "                     [--hidden] [--record-corpus DIR]\n"
+    "\n"
+    "Makes a gen_call to the process registered as NAME on NODE with the request TERM (Erlang\n"
+    "syntax, e.g. ping or '{add, 1, 2}') and prints the reply in the term text form. NAME is the\n"
+    "registered atom; an Elixir alias such as PingPong means 'Elixir.PingPong'. The call fails as\n"
+    "GenServer.call does (the exit reason on stderr): {nodedown, NODE}, noproc, or timeout after\n"
+    "--timeout MS (default 5000).\n"
+    "exit status: 0 a reply was printed, 1 the call failed, 2 usage error\n";
+
+std::string registered_name(const std::string& name) {
+  if (!name.empty() && name[0] >= 'A' && name[0] <= 'Z' && name.rfind("Elixir.", 0) != 0)
+    return "Elixir." + name;
+  return name;
+}
+
+int run_call(std::span<const std::string_view> args) {
+  auto flags = parse_flags(args, {"--cookie", "--cookie-file", "--timeout", "--record-corpus"},
+                           {"--hidden", "--verbose", "--help"});
+  if (flags.has("--help")) {
+    std::fputs(kUsage, stdout);
+    return kExitOk;
+  }
+  auto fail_usage = [](const std::string& why) {
+    std::fprintf(stderr, "distspec call: %s\n%s", why.c_str(), kUsage);
+    return kExitUsage;
+  };
+  if (!flags.error.empty()) return fail_usage(flags.error);
+  if (flags.positional.size() != 3) return fail_usage("give NODE, NAME and TERM");
+  std::chrono::milliseconds timeout{5'000};
+  if (auto t = flags.value("--timeout")) {
+    auto n = parse_number(*t, 86'400'000);
+    if (!n) return fail_usage("--timeout needs milliseconds");
+    timeout = std::chrono::milliseconds(*n);
+  }
+  const std::string& target = flags.positional[0];
+  std::string name = registered_name(flags.positional[1]);
+  auto request = etf::parse(flags.positional[2]);
+  if (!request) {
+    const auto& e = request.error();
+    std::fprintf(stderr, "distspec call: TERM: %s at line %zu column %zu\n", e.message.c_str(), e.line,
+                 e.column);
+    return kExitUsage;
+  }
+  auto own = client_node_name(target, "call");
+  if (!own) return kExitFailure;
+  auto cookie = cookie_from_flags(flags, "call");
+  if (!cookie) return kExitFailure;
+
+  node::NodeOptions options;
+  options.name = *own;
+  options.cookie = std::move(*cookie);
+  options.hidden = flags.has("--hidden");
+  options.register_with_epmd = false;
+  options.host_ping_pong = false;
+  options.record_corpus_dir = flags.value("--record-corpus");
+  options.log = node::stderr_log_sink(flags.has("--verbose"));
+  auto created = node::Node::create(std::move(options));
+  if (!created) {
+    std::fprintf(stderr, "distspec call: %s\n", created.error().message.c_str());
+    return kExitFailure;
+  }
+  auto& node = *created.value();
+  node.start();
+  auto reply = node.call(target, name, request.value(), timeout);
+  node.stop();
+  if (!reply) {
+    // GenServer.call's exit reason: {Reason, {GenServer, call, [Server, Request, Timeout]}}.
+    auto server = etf::Term::tuple({etf::Term::atom(name), etf::Term::atom(target)});
+    auto reason = etf::Term::tuple(
+        {reply.error().reason,
+         etf::Term::tuple({etf::Term::atom("Elixir.GenServer"), etf::Term::atom("call"),
+                           etf::Term::list({server, request.value(), etf::Term::integer(timeout.count())})})});
+    std::fprintf(stderr, "** (exit) %s\n", etf::format(reason).c_str());
+    return kExitFailure;
+  }
+  std::printf("%s\n", etf::format(reply.value()).c_str());
+  return kExitOk;
+}
+
+const CommandRegistration registration{
+    {"call", "call NODE NAME TERM: a gen_call, prints the reply", run_call}};
+
+}  // namespace
+}  // namespace distspec::cli

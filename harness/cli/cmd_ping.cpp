@@ -1,0 +1,71 @@
+// `distspec ping NODE`: :net_adm.ping from a short-lived C++ node; prints pong or pang.
+#include <cstdio>
+
+#include "command.hpp"
+#include "distspec/node/node.hpp"
+#include "node_flags.hpp"
+
+namespace distspec::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: distspec ping NODE [--cookie C | --cookie-file F] [--hidden] [--timeout MS]\n"
+    "                     [--record-corpus DIR]\n"
+    "\n"
+    "Connects to NODE (name@host, found through the epmd at $ERL_EPMD_PORT, default 4369) and\n"
+    "asks its net_kernel {is_auth, Node} as :net_adm.ping does. Prints `pong` (exit 0) or `pang`\n"
+    "(exit 1). The cookie defaults to ~/.erlang.cookie; --timeout defaults to 10000 ms.\n"
+    "exit status: 0 pong, 1 pang, 2 usage error\n";
+
+int run_ping(std::span<const std::string_view> args) {
+  auto flags = parse_flags(args, {"--cookie", "--cookie-file", "--timeout", "--record-corpus"},
+                           {"--hidden", "--verbose", "--help"});
+  if (flags.has("--help")) {
+    std::fputs(kUsage, stdout);
+    return kExitOk;
+  }
+  auto fail_usage = [](const std::string& why) {
+    std::fprintf(stderr, "distspec ping: %s\n%s", why.c_str(), kUsage);
+    return kExitUsage;
+  };
+  if (!flags.error.empty()) return fail_usage(flags.error);
+  if (flags.positional.size() != 1) return fail_usage("give exactly one NODE");
+  std::chrono::milliseconds timeout{10'000};
+  if (auto t = flags.value("--timeout")) {
+    auto n = parse_number(*t, 86'400'000);
+    if (!n) return fail_usage("--timeout needs milliseconds");
+    timeout = std::chrono::milliseconds(*n);
+  }
+  const std::string& target = flags.positional[0];
+  auto own = client_node_name(target, "ping");
+  if (!own) return kExitFailure;
+  auto cookie = cookie_from_flags(flags, "ping");
+  if (!cookie) return kExitFailure;
+
+  node::NodeOptions options;
+  options.name = *own;
+  options.cookie = std::move(*cookie);
+  options.hidden = flags.has("--hidden");
+  options.register_with_epmd = false;
+  options.host_ping_pong = false;
+  options.record_corpus_dir = flags.value("--record-corpus");
+  options.log = node::stderr_log_sink(flags.has("--verbose"));
+  auto created = node::Node::create(std::move(options));
+  if (!created) {
+    std::fprintf(stderr, "distspec ping: %s\n", created.error().message.c_str());
+    std::puts("pang");
+    return kExitFailure;
+  }
+  auto& node = *created.value();
+  node.start();
+  bool pong = node.ping(target, timeout);
+  node.stop();
+  std::puts(pong ? "pong" : "pang");
+  return pong ? kExitOk : kExitFailure;
+}
+
+const CommandRegistration registration{
+    {"ping", "ping NODE: pong (exit 0) or pang (exit 1), as :net_adm.ping", run_ping}};
+
+}  // namespace
+}  // namespace distspec::cli

@@ -1,0 +1,108 @@
+// Flags shared by the node commands (peer, ping, call): one table, parsed the same way.
+#pragma once
+
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "distspec/node/cookie_source.hpp"
+#include "distspec/node/host_name.hpp"
+#include "distspec/node/node.hpp"
+
+namespace distspec::cli {
+
+struct ParsedFlags {
+  std::map<std::string, std::string> values;  // "--cookie" -> "C"
+  std::set<std::string> switches;             // "--hidden"
+  std::vector<std::string> positional;
+  std::string error;  // non-empty: a usage error
+
+  bool has(const std::string& flag) const { return values.count(flag) || switches.count(flag); }
+  std::optional<std::string> value(const std::string& flag) const {
+    auto it = values.find(flag);
+    if (it == values.end()) return std::nullopt;
+    return it->second;
+  }
+};
+
+// `with_value` flags take the next argument (or --flag=value); `switch_flags` take none.
+inline ParsedFlags parse_flags(std::span<const std::string_view> args,
+                               const std::set<std::string>& with_value,
+                               const std::set<std::string>& switch_flags) {
+  ParsedFlags out;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string arg(args[i]);
+    if (arg.rfind("--", 0) != 0 || arg == "--") {
+      out.positional.push_back(arg);
+      continue;
+    }
+    std::string name = arg, inline_value;
+    bool has_inline = false;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      inline_value = arg.substr(eq + 1);
+      has_inline = true;
+    }
+    if (switch_flags.count(name) && !has_inline) {
+      out.switches.insert(name);
+    } else if (with_value.count(name)) {
+      if (has_inline) {
+        out.values[name] = inline_value;
+      } else if (i + 1 < args.size()) {
+        out.values[name] = std::string(args[++i]);
+      } else {
+        out.error = name + " needs a value";
+      }
+    } else {
+      out.error = "unknown option " + name;
+    }
+    if (!out.error.empty()) break;
+  }
+  return out;
+}
+
+inline std::optional<unsigned long> parse_number(const std::string& text, unsigned long max) {
+  unsigned long value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value > max) return std::nullopt;
+  return value;
+}
+
+// --cookie / --cookie-file / ~/.erlang.cookie; prints erl's message on failure.
+inline std::optional<proto::Cookie> cookie_from_flags(const ParsedFlags& flags, const char* command) {
+  node::CookieSources sources{flags.value("--cookie"), flags.value("--cookie-file")};
+  auto cookie = node::resolve_cookie(sources);
+  if (!cookie) {
+    std::fprintf(stderr, "distspec %s: %s\n", command, cookie.error().message.c_str());
+    return std::nullopt;
+  }
+  return std::move(cookie).value();
+}
+
+// The name a client node (ping, call) gives itself: short or long like the target's host, so the
+// peer accepts it (node names must be of the same kind on both sides).
+inline std::optional<std::string> client_node_name(const std::string& target, const char* command) {
+  auto parsed = proto::parse_node_name(target);
+  if (!parsed) {
+    std::fprintf(stderr, "distspec %s: invalid node name %s\n", command, target.c_str());
+    return std::nullopt;
+  }
+  std::string alive = std::string("distspec_") + command + "_" + std::to_string(::getpid());
+  auto kind = parsed.value().kind();
+  auto name = node::make_node_name(alive, kind, node::read_host_environment());
+  if (name) return name.value().full();
+  // No domain for a long name: use the target's host spelling, which the peer knows.
+  if (kind == proto::NameKind::Long) return alive + "@" + parsed.value().host;
+  std::fprintf(stderr, "distspec %s: %s\n", command, name.error().message.c_str());
+  return std::nullopt;
+}
+
+}  // namespace distspec::cli
