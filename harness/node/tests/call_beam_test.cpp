@@ -1,0 +1,98 @@
+// gen_call both ways against real nodes: BEAM (erl's gen_server:call and Elixir's
+// GenServer.call) calling our PingPong, and our node calling the tutorial's PingPong on an
+// Elixir node; failures behave as GenServer.call's: noproc, nodedown when the node goes away
+// (no hang), timeout.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "distspec/etf/text.hpp"
+#include "support/node_fixture.hpp"
+
+namespace distspec::node::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using etf::Term;
+
+const std::string kCookie = "secret_token";
+
+BeamNode& elixir_a() {  // `iex --sname a -S mix` of the tutorial: PingPong registered
+  static std::unique_ptr<BeamNode> node = std::make_unique<BeamNode>(
+      test_epmd(), BeamNodeOptions{.name = "ex_a", .cookie = kCookie, .elixir = true,
+                                   .start_ping_pong = true});
+  return *node;
+}
+
+OurNode& ours() {
+  static OurNode node = start_our_node("cpp_call", kCookie);
+  return node;
+}
+
+TEST(CallBeam, ErlGenServerCallGetsPongFromOurPingPong) {
+  BeamNode erl(test_epmd(), {.name = "erl_caller", .cookie = kCookie});
+  std::string server = "{'Elixir.PingPong', '" + ours().node->name() + "'}";
+  EXPECT_EQ(erl.eval("gen_server:call(" + server + ", ping)"), "pong");
+  EXPECT_EQ(erl.eval("gen_server:call(" + server + ", ping)"), "pong");
+  EXPECT_EQ(erl.eval("gen_server:call(" + server + ", count)"), "2");
+  // A name we do not have: the MONITOR_P is answered with DOWN noproc, so the caller exits at
+  // once with noproc instead of waiting for its timeout.
+  EXPECT_EQ(erl.eval("catch gen_server:call({nosuch, '" + ours().node->name() + "'}, ping, 4000)"),
+            "{'EXIT',{noproc,{gen_server,call,[{nosuch," + ours().node->name() + "},ping,4000]}}}");
+}
+
+TEST(CallBeam, ElixirGenServerCallGetsPongFromOurPingPong) {
+  EXPECT_EQ(elixir_a().eval("'Elixir.GenServer':call({'Elixir.PingPong', '" + ours().node->name() + "'}, ping)"),
+            "pong");
+}
+
+TEST(CallBeam, WeCallThePingPongOfTheElixirNode) {
+  auto reply = ours().node->call(elixir_a().node_name(), "Elixir.PingPong", Term::atom("ping"), 5s);
+  ASSERT_TRUE(reply) << etf::format(reply.error().reason);
+  EXPECT_TRUE(reply.value().is_atom("pong"));
+  auto count = ours().node->call(elixir_a().node_name(), "Elixir.PingPong", Term::atom("count"), 5s);
+  ASSERT_TRUE(count);
+  EXPECT_GE(count.value().as_integer(), 1);
+}
+
+TEST(CallBeam, CallToAnUnregisteredNameFailsWithNoproc) {
+  auto start = std::chrono::steady_clock::now();
+  auto reply = ours().node->call(elixir_a().node_name(), "Elixir.NoSuchServer", Term::atom("ping"), 5s);
+  ASSERT_FALSE(reply);
+  EXPECT_TRUE(reply.error().reason.is_atom("noproc")) << etf::format(reply.error().reason);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+}
+
+TEST(CallBeam, CallToANodeThatGoesAwayFailsWithNodedown) {
+  BeamNode doomed(test_epmd(), {.name = "erl_doomed_srv", .cookie = kCookie});
+  // A server that takes calls and never answers.
+  doomed.eval("register(silent, spawn(fun() -> receive never -> ok end end))");
+  std::optional<Result<Term, CallFailure>> result;
+  std::thread caller([&] { result.emplace(ours().node->call(doomed.node_name(), "silent", Term::atom("ping"), 30s)); });
+  ASSERT_TRUE(ours().log->wait_for("connection up: " + doomed.node_name(), 10s));
+  std::this_thread::sleep_for(200ms);  // the request is on its way
+  auto start = std::chrono::steady_clock::now();
+  doomed.kill();
+  caller.join();
+  ASSERT_TRUE(result);
+  ASSERT_FALSE(*result);
+  EXPECT_TRUE(result->error().reason == Term::tuple({Term::atom("nodedown"), Term::atom(doomed.node_name())}))
+      << etf::format(result->error().reason);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+TEST(CallBeam, CallToAServerThatNeverAnswersTimesOut) {
+  elixir_a().eval("register(silent2, spawn(fun() -> receive never -> ok end end))");
+  auto reply = ours().node->call(elixir_a().node_name(), "silent2", Term::atom("ping"), 300ms);
+  ASSERT_FALSE(reply);
+  EXPECT_TRUE(reply.error().reason.is_atom("timeout"));
+}
+
+TEST(CallBeam, CallToAnUnknownNodeFailsWithNodedown) {
+  auto reply = ours().node->call(node_at_host("nobody"), "Elixir.PingPong", Term::atom("ping"), 5s);
+  ASSERT_FALSE(reply);
+  EXPECT_TRUE(reply.error().reason == Term::tuple({Term::atom("nodedown"), Term::atom(node_at_host("nobody"))}));
+}
+
+}  // namespace
+}  // namespace distspec::node::testing
