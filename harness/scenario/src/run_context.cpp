@@ -1,0 +1,136 @@
+#include "distspec/scenario/run_context.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+
+#include "distspec/scenario/process.hpp"
+
+namespace distspec::scenario {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string random_letters(std::size_t n, const char* alphabet) {
+  std::random_device device;
+  std::mt19937_64 gen(device());
+  std::string out;
+  std::size_t size = std::char_traits<char>::length(alphabet);
+  for (std::size_t i = 0; i < n; ++i) out += alphabet[gen() % size];
+  return out;
+}
+
+std::string short_host_name() {
+  char name[256] = {};
+  ::gethostname(name, sizeof name - 1);
+  std::string host = name;
+  return host.substr(0, host.find('.'));
+}
+
+}  // namespace
+
+RunContext::RunContext(const RunContextOptions& options) : keep_temp_(options.keep_temp) {
+  host_ = short_host_name();
+  std::string pattern = (fs::temp_directory_path() / "distspec-run-XXXXXX").string();
+  if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temp dir");
+  temp_dir_ = pattern;
+  home_dir_ = temp_dir_ + "/home";
+  fs::create_directories(home_dir_);
+  // The cookie a node without `cookie:` reads: generated here, never the user's own.
+  std::string cookie_file = home_dir_ + "/.erlang.cookie";
+  std::string cookie = random_letters(20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+  std::ofstream(cookie_file) << cookie;
+  ::chmod(cookie_file.c_str(), 0400);
+  secrets_.push_back(cookie);
+  run_token_ = random_letters(3, "abcdefghijklmnopqrstuvwxyz0123456789");
+  if (options.epmd_port) {
+    epmd_port_ = *options.epmd_port;
+  } else {
+    epmd_ = std::make_unique<EpmdDaemon>();
+    epmd_port_ = epmd_->port();
+  }
+  closed_port_ = pick_free_port();
+}
+
+RunContext::~RunContext() {
+  epmd_.reset();
+  std::error_code ec;
+  if (!keep_temp_) {
+    // the cookie file is read-only; remove_all copes, but be explicit about permissions
+    fs::permissions(home_dir_ + "/.erlang.cookie", fs::perms::owner_write, fs::perm_options::add, ec);
+    fs::remove_all(temp_dir_, ec);
+  }
+}
+
+std::string RunContext::app_build_path(const std::string& app_dir) const {
+  auto it = app_builds_.find(app_dir);
+  return it == app_builds_.end() ? std::string() : it->second;
+}
+
+void RunContext::build_apps(const std::vector<std::string>& app_dirs) {
+  for (const auto& dir : app_dirs) {
+    if (app_builds_.count(dir)) continue;
+    std::string build = temp_dir_ + "/build/" + fs::path(dir).filename().string();
+    ChildProcess mix({"mix", {"compile"},
+                      {{"MIX_BUILD_PATH", build}, {"MIX_ENV", "dev"}, {"HOME", home_dir_}},
+                      dir});
+    mix.close_input();
+    mix.wait_exit(Clock::now() + std::chrono::minutes(3));
+    // Let the reader finish so the output is complete before it is read.
+    mix.output().wait_for(0, Clock::now() + std::chrono::seconds(2),
+                          [](const std::string&) { return false; });
+    std::error_code ec;
+    if (!fs::exists(fs::path(build) / "lib", ec)) {
+      std::string text;
+      for (const auto& line : mix.output().last(30)) text += "\n  " + line;
+      throw std::runtime_error("mix compile failed in " + dir + ":" + text);
+    }
+    app_builds_[dir] = build;
+  }
+}
+
+std::string RunContext::next_suffix() {
+  unsigned n = ++suffix_count_;
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), "0123456789abcdefghijklmnopqrstuvwxyz"[n % 36]);
+    n /= 36;
+  } while (n);
+  return run_token_ + digits;
+}
+
+std::map<std::string, std::string> RunContext::node_env(const NodeSpec& spec) const {
+  std::map<std::string, std::string> env = {
+      {"HOME", home_dir_},
+      {"ERL_EPMD_PORT", std::to_string(spec.epmd == EpmdChoice::unreachable ? closed_port_ : epmd_port_)},
+      {"MIX_ENV", "dev"},
+  };
+  if (spec.app) env["MIX_BUILD_PATH"] = app_build_path(spec.app_dir);
+  return env;
+}
+
+void RunContext::add_secrets(const Scenario& scenario) {
+  std::lock_guard lock(secrets_mutex_);
+  for (const auto& [_, node] : scenario.nodes)
+    if (node.cookie && !node.cookie->empty() &&
+        std::find(secrets_.begin(), secrets_.end(), *node.cookie) == secrets_.end())
+      secrets_.push_back(*node.cookie);
+  // Longest first, so a cookie that contains another is replaced whole.
+  std::sort(secrets_.begin(), secrets_.end(),
+            [](const auto& a, const auto& b) { return a.size() > b.size(); });
+}
+
+std::string RunContext::redact(std::string text) const {
+  std::lock_guard lock(secrets_mutex_);
+  for (const auto& secret : secrets_)
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at))
+      text.replace(at, secret.size(), "<cookie>"), at += 8;
+  return text;
+}
+
+}  // namespace distspec::scenario
