@@ -1,5 +1,7 @@
 #include "distspec/etf/term.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -17,20 +19,30 @@ Term Term::big_integer(bool negative, std::vector<std::uint8_t> magnitude) {
       return integer(m == (std::uint64_t(1) << 63) ? std::numeric_limits<std::int64_t>::min()
                                                    : -std::int64_t(m));
   }
-  return Term(BigInteger{negative, std::move(magnitude)});
+  return Term(Boxed<BigInteger>(BigInteger{negative, std::move(magnitude)}));
 }
 
 Term Term::list(std::vector<Term> elements, Term tail) {
   if (elements.empty()) return tail;
-  return Term(List{std::move(elements), std::make_shared<const Term>(std::move(tail))});
+  if (auto* more = std::get_if<List>(&tail.value_)) {
+    // [a|[b,c|T]] is [a,b,c|T]: one representation per value.
+    elements.insert(elements.end(), std::make_move_iterator(more->elements.begin()),
+                    std::make_move_iterator(more->elements.end()));
+    ListTail rest = std::move(more->tail);
+    return Term(List{std::move(elements), std::move(rest)});
+  }
+  return Term(List{std::move(elements), ListTail(std::move(tail))});
 }
 
 Term Term::binary_copy(std::span<const std::uint8_t> bytes) {
-  auto storage = std::make_shared<std::vector<std::uint8_t>>(bytes.begin(), bytes.end());
   Bitstring b;
-  b.data = storage->data();
-  b.byte_size = storage->size();
-  b.owner = std::move(storage);
+  if (!bytes.empty()) {
+    auto storage = std::make_shared_for_overwrite<std::uint8_t[]>(bytes.size());
+    std::memcpy(storage.get(), bytes.data(), bytes.size());
+    b.data = storage.get();
+    b.owner = std::move(storage);
+  }
+  b.byte_size = bytes.size();
   return Term(std::move(b));
 }
 
@@ -46,6 +58,66 @@ Term Term::string(std::string_view bytes) {
   elements.reserve(bytes.size());
   for (unsigned char c : bytes) elements.push_back(integer(c));
   return list(std::move(elements));
+}
+
+namespace {
+
+bool is_container(Term::Kind k) {
+  return k == Term::Kind::Tuple || k == Term::Kind::List || k == Term::Kind::Map ||
+         k == Term::Kind::LocalFun;
+}
+
+}  // namespace
+
+void Term::destroy_nested() noexcept {
+  // Children that are containers themselves are moved to a work list, so destroying a term
+  // nested N deep takes N iterations instead of N stack frames.
+  auto has_nested = [](const Value& v) {
+    auto any = [](const std::vector<Term>& terms) {
+      return std::any_of(terms.begin(), terms.end(),
+                         [](const Term& t) { return is_container(t.kind()); });
+    };
+    if (auto* t = std::get_if<Tuple>(&v)) return any(t->elements);
+    if (auto* l = std::get_if<List>(&v))
+      return any(l->elements) || (!l->tail.is_nil() && is_container(l->tail->kind()));
+    if (auto* m = std::get_if<Map>(&v))
+      return std::any_of(m->pairs.begin(), m->pairs.end(), [](const auto& p) {
+        return is_container(p.first.kind()) || is_container(p.second.kind());
+      });
+    if (auto* f = std::get_if<Boxed<LocalFun>>(&v)) return f->get() && any(f->get()->free_vars);
+    return false;
+  };
+  auto move_children = [](Value& v, std::vector<Term>& work) {
+    auto take = [&work](std::vector<Term>& terms) {
+      for (auto& t : terms) work.push_back(std::move(t));
+      terms.clear();
+    };
+    if (auto* t = std::get_if<Tuple>(&v)) take(t->elements);
+    if (auto* l = std::get_if<List>(&v)) {
+      take(l->elements);
+      if (auto& tail = l->tail.storage()) {
+        work.push_back(std::move(*tail));
+        tail.reset();
+      }
+    }
+    if (auto* m = std::get_if<Map>(&v)) {
+      for (auto& [key, value] : m->pairs) {
+        work.push_back(std::move(key));
+        work.push_back(std::move(value));
+      }
+      m->pairs.clear();
+    }
+    if (auto* f = std::get_if<Boxed<LocalFun>>(&v))
+      if (LocalFun* fun = f->get_mutable()) take(fun->free_vars);
+  };
+  if (!has_nested(value_)) return;
+  std::vector<Term> work;
+  move_children(value_, work);
+  while (!work.empty()) {
+    Term t = std::move(work.back());
+    work.pop_back();
+    if (has_nested(t.value_)) move_children(t.value_, work);
+  }
 }
 
 }  // namespace distspec::etf

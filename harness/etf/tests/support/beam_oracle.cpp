@@ -50,6 +50,8 @@ handle_all(<<Len:32, Item:Len/binary, Rest/binary>>, Acc) ->
 
 handle(<<$t, ELen:32, Expr:ELen/binary, Opts/binary>>) ->
     <<0, (term_to_binary(eval(Expr), eval(Opts)))/binary>>;
+handle(<<$r, OLen:32, Opts:OLen/binary, Bin/binary>>) ->
+    <<0, (term_to_binary(binary_to_term(Bin), eval(Opts)))/binary>>;
 handle(<<$b, Safe, Bin/binary>>) ->
     Opts = case Safe of 1 -> [used, safe]; _ -> [used] end,
     try binary_to_term(Bin, Opts) of
@@ -247,6 +249,23 @@ std::vector<BeamVerdict> BeamOracle::binary_to_term_batch(const std::vector<Byte
   verdicts.reserve(inputs.size());
   for (const auto& reply : call(requests)) verdicts.push_back(parse_verdict(reply));
   return verdicts;
+}
+
+std::vector<Bytes> BeamOracle::reencode_batch(const std::vector<Bytes>& inputs,
+                                              std::string_view options) {
+  std::vector<Bytes> requests;
+  requests.reserve(inputs.size());
+  for (const auto& in : inputs) {
+    Bytes r{std::uint8_t('r')};
+    put_u32(r, std::uint32_t(options.size()));
+    r.insert(r.end(), options.begin(), options.end());
+    r.insert(r.end(), in.begin(), in.end());
+    requests.push_back(std::move(r));
+  }
+  std::vector<Bytes> results;
+  results.reserve(requests.size());
+  for (const auto& reply : call(requests)) results.push_back(ok_payload(reply, "reencode"));
+  return results;
 }
 
 std::string BeamOracle::print_w(std::span<const std::uint8_t> bytes) {

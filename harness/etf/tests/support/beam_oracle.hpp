@@ -49,12 +49,15 @@ class BeamOracle {
   std::vector<BeamVerdict> binary_to_term_batch(const std::vector<Bytes>& inputs,
                                                 bool safe = false);
 
+  // term_to_binary(binary_to_term(Bytes), eval(options)) for each input; throws if one fails.
+  std::vector<Bytes> reencode_batch(const std::vector<Bytes>& inputs, std::string_view options);
+
   // ~w text of binary_to_term(bytes); throws if the BEAM rejects the bytes.
   std::string print_w(std::span<const std::uint8_t> bytes);
   // ~w text of eval(expression); throws if evaluation fails.
   std::string eval_print_w(std::string_view expression);
 
-  // Low level: one request per element, "t"/"b"/"w"/"e" packets as built by the helpers above.
+  // Low level: one request per element, "t"/"b"/"r"/"w"/"e" packets as built by the helpers above.
   // A reply starts with a status byte: 0 ok, 1 exception (text follows), 2 binary_to_term badarg.
   std::vector<Bytes> call(const std::vector<Bytes>& requests);
 

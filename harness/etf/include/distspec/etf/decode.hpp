@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "distspec/etf/result.hpp"
@@ -51,11 +52,23 @@ struct AtomCacheView {
   std::function<const Atom*(std::uint8_t index)> lookup;
 };
 
+// The decoding node, for the checks OTP applies only to pids/ports/references naming itself.
+struct LocalNode {
+  std::string name;            // e.g. "nonode@nohost" (what a non-distributed erl is)
+  std::uint32_t creation = 0;  // creation 0 also names the local node, as in OTP
+};
+
 struct DecodeOptions {
   // Mirrors binary_to_term(B, [safe]): refuse terms that would create a new atom. Whether an atom
   // exists is the caller's knowledge: `atom_exists` answers it (null = every atom is new).
   bool safe = false;
   std::function<bool(std::string_view utf8)> atom_exists;
+  // [safe] also refuses `fun M:F/A` unless M:F/A is a loaded export; null = every export counts
+  // as loaded (only the atom check applies).
+  std::function<bool(const ExportFun&)> export_exists;
+  // When set, pids/ports/references naming this node get OTP's local limits (pid ID < 2^15 and
+  // serial < 2^13, port ID < 2^28, reference of at most 3 words with first word < 2^18).
+  const LocalNode* local_node = nullptr;
   // Binaries as views into the input instead of copies: the caller keeps the input alive.
   bool binary_views = false;
   // Used only for terms after a distribution header (ATOM_CACHE_REF is an error elsewhere).
