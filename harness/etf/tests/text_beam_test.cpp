@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "distspec/etf/decode.hpp"
+#include "distspec/etf/encode.hpp"
 #include "distspec/etf/text.hpp"
 #include "support/beam_oracle.hpp"
 #include "text_term_generator.hpp"
@@ -212,6 +214,51 @@ TEST(TextBeam, GeneratedTerms) {
   std::vector<Term> terms;
   for (int i = 0; i < 600; ++i) terms.push_back(gen.term());
   expect_prints_as_beam(terms);
+}
+
+// Terms made by the BEAM (large maps in its hash order, pids, ports, references, funs): decoding
+// its bytes and printing gives what ~w prints (for all but node containers and local funs), and
+// our text reads back to a term that encodes to BEAM's bytes again.
+void expect_beam_bytes_survive_text(const std::vector<std::string>& expressions,
+                                    bool compare_with_w) {
+  BeamOracle& beam = shared_beam_oracle();
+  std::vector<Bytes> encoded = beam.term_to_binary_batch(expressions);
+  std::vector<testing::BeamVerdict> verdicts = beam.binary_to_term_batch(encoded);
+  for (std::size_t i = 0; i < expressions.size(); ++i) {
+    auto decoded = decode(encoded[i]);
+    ASSERT_TRUE(decoded.ok()) << expressions[i];
+    std::string text = format(decoded->term);
+    if (compare_with_w) EXPECT_EQ(text, verdicts[i].printed) << expressions[i];
+    auto back = parse(text, TextEncoding::Latin1);
+    ASSERT_TRUE(back.ok()) << text << ": " << back.error().message;
+    EXPECT_EQ(encode(back.value()), encoded[i]) << expressions[i] << "\n" << text;
+  }
+}
+
+TEST(TextBeam, DecodedLargeMapsPrintAsBeam) {
+  std::vector<std::string> expressions;
+  for (int n : {33, 34, 40, 64, 100, 500}) {
+    expressions.push_back("maps:from_list([{I, I * I} || I <- lists:seq(1, " + std::to_string(n) +
+                          ")])");
+    expressions.push_back("maps:from_list([{integer_to_list(I), {I}} || I <- lists:seq(1, " +
+                          std::to_string(n) + ")])");
+  }
+  testing::TermGenerator gen(test_seed(), {.node_containers = false, .large_maps = true});
+  for (int i = 0; i < 300; ++i) {
+    std::string e;
+    expression(e, gen.term());
+    expressions.push_back(std::move(e));
+  }
+  expect_beam_bytes_survive_text(expressions, true);
+}
+
+TEST(TextBeam, NodeContainersAndFunsReadBack) {
+  expect_beam_bytes_survive_text(
+      {"self()", "list_to_pid(\"<0.1.0>\")", "make_ref()", "hd(erlang:ports())",
+       "fun lists:map/2", "fun 'A':'b c'/1", "fun(X) -> X end", "begin Y = 5, fun(X) -> X + Y end end",
+       "[self(), make_ref(), #{make_ref() => self()}, {hd(erlang:ports())}]",
+       "erlang:alias()", "monitor(process, self())"},
+      false);
 }
 
 }  // namespace
