@@ -197,8 +197,11 @@ void Connection::become_up() {
   tick.hidden_peer = hidden();
   ticks_.emplace(tick, now());
   phase_ = Phase::Up;
+  std::uint16_t name_form = role_ == Role::Initiator ? node_.options.send_name_version
+                                                     : machine_->peer().name_version;
   node_.log.info("connection up: " + peer_ + " (" + (role_ == Role::Initiator ? "initiator" : "acceptor") +
-                 ", version " + std::to_string(machine_->version()) + ", " +
+                 ", version " + std::to_string(machine_->version()) +
+                 (name_form == 5 ? ", send_name 'n'" : "") + ", " +
                  (hidden() ? "hidden" : "visible") + ", flags " + hex_flags(flags_) + ")");
   timer_.cancel();
   arm_tick_timer();
