@@ -142,7 +142,7 @@ nlohmann::json run_json(const RunResult& run) {
         ja["steps"].push_back({{"index", st.index}, {"line", st.line}, {"action", st.action},
                                {"node", st.node}, {"input", st.input}, {"expected", st.expected},
                                {"output", st.output}, {"note", st.note}, {"passed", st.passed},
-                               {"message", st.message}, {"start_ms", st.start_ms},
+                               {"timed_out", st.timed_out}, {"message", st.message}, {"start_ms", st.start_ms},
                                {"duration_ms", st.duration_ms}});
       for (const auto& n : a.nodes)
         ja["nodes"].push_back({{"key", n.key}, {"full_name", n.full_name}, {"kind", n.kind},

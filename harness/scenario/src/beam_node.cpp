@@ -84,6 +84,9 @@ class BeamNode final : public NodeDriver {
   }
 
   bool running() override { return process_ && process_->running(); }
+  bool wait_exit(Clock::time_point deadline) override {
+    return !process_ || process_->wait_exit(deadline);
+  }
 
   OutputLog& output() override {
     if (!process_) return empty_;

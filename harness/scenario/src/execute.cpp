@@ -153,7 +153,7 @@ class ScenarioRun {
         run_step(step, deadline, record);
       }
       record.duration_ms = ms_between(started, Clock::now());
-      if (!record.passed && record.message.find("timed out") != std::string::npos) {
+      if (!record.passed && record.timed_out) {
         record.message = "step " + std::to_string(index) + " (" + step.action +
                          (step.node.empty() ? "" : " on " + step.node) + ") timed out after " +
                          std::to_string(capped ? scenario_.timeout.count() : timeout.count()) +
@@ -215,6 +215,7 @@ class ScenarioRun {
   void judge(const Step& step, const EvalResult& r, StepResult& record) {
     record.output = r.output;
     if (r.status == EvalResult::Status::timeout) {
+      record.timed_out = true;
       record.message = "timed out waiting for the result";
     } else if (r.status == EvalResult::Status::node_down) {
       record.message = "the node went down";
@@ -252,6 +253,7 @@ class ScenarioRun {
         return;
       }
       if (Clock::now() + kWaitUntilPause >= deadline) {
+        record.timed_out = true;
         record.message = "timed out after " + std::to_string(tries) + " tries; expected " +
                          record.expected + ", last result: " + r.output;
         return;
@@ -267,6 +269,7 @@ class ScenarioRun {
       return text.find(line) != std::string::npos;
     });
     if (!at) {
+      record.timed_out = !node.output().closed();
       record.message = node.output().closed() ? "the node exited without printing the line"
                                               : "timed out waiting for the line";
       return;
@@ -287,7 +290,8 @@ class ScenarioRun {
     auto& node = launch(step.node);
     bool up = wait_up(step.node, deadline);
     result_.startup_ms += ms_between(started, Clock::now());
-    bool timed_out = !up && node.running();
+    bool timed_out = !up && !node.wait_exit(deadline);
+    record.timed_out = timed_out;
     if (step.expect_failure) {
       record.passed = !up && !timed_out;
       if (up) record.message = "the node came up, but it should have failed to start";

@@ -49,6 +49,7 @@ class NodeDriver {
   virtual void stop(Clock::time_point deadline) = 0;  // orderly: end of input, then kill
   virtual void kill() = 0;                            // SIGKILL to its whole process group
   virtual bool running() = 0;
+  virtual bool wait_exit(Clock::time_point deadline) = 0;  // true once the process has exited
   virtual OutputLog& output() = 0;
   virtual std::string command_line() const = 0;       // for reports (cookies redacted later)
 };

@@ -20,6 +20,7 @@ struct StepResult {
   std::string output;    // what the node printed for it
   std::string note;
   bool passed = false;
+  bool timed_out = false;
   std::string message;  // why it failed
   double start_ms = 0;  // since the attempt started
   double duration_ms = 0;
