@@ -10,7 +10,8 @@ namespace distspec::proto {
 Initiator::Initiator(InitiatorOptions options)
     : HandshakeMachine(options, HandshakeState::AwaitStatus),
       target_name_(std::move(options.target_name)),
-      send_name_version_(options.send_name_version == 5 ? 5 : 6),
+      // NAME_ME is bit 33: only the 64-bit flags of an 'N' send_name can carry it.
+      send_name_version_(options.send_name_version == 5 && !options.request_name ? 5 : 6),
       request_name_(options.request_name) {
   sent_flags_ = options_.flags | (request_name_ ? dflag::name_me : 0);
   if (request_name_) options_.creation = 0;  // a node without a name has no creation yet

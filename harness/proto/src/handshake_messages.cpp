@@ -146,8 +146,8 @@ Result<SendName, HandshakeError> parse_send_name(Bytes p) {
   SendName m;
   if (p[0] == 'n') {
     if (p.size() < 7) return fail(HandshakeErrorCode::Truncated, p.size());
-    m.version = wire::get16(p, 1);
-    if (m.version != 5) return fail(HandshakeErrorCode::BadVersion, 1);
+    // OTP (23/24, and 25.3+ recv_name_old) ignores the version field of an 'n' send_name.
+    m.version = 5;
     m.flags = wire::get32(p, 3);
     m.name = std::string(wire::text_at(p, 7, p.size() - 7));
     return m;

@@ -210,10 +210,14 @@ TEST(HandshakeIllegal, SpecificReasons) {
   EXPECT_EQ(reason(S::AwaitAliveReply, m.at("alive_false")),
             code(HandshakeErrorCode::PeerDeclinedAlive));
   EXPECT_EQ(reason(S::AwaitComplement, m.at("complement-1")), code(HandshakeErrorCode::BadLength));
-  // A version-5 'n' whose version field is not 5.
+  // The version field of an 'n' send_name is ignored, as OTP ignores it; an 'n' challenge's
+  // must be 5.
   Bytes v7 = m.at("name_n");
   v7[4] = 7;
-  EXPECT_EQ(reason(S::AwaitName, v7), code(HandshakeErrorCode::BadVersion));
+  EXPECT_EQ(reason(S::AwaitName, v7), "ok");
+  Bytes c7 = m.at("challenge_n");
+  c7[4] = 7;
+  EXPECT_EQ(reason(S::AwaitChallenge, c7), code(HandshakeErrorCode::BadVersion));
   // 'n' challenge carrying HANDSHAKE_23, 'N' challenge without it.
   const Bytes n_h23 = frame([](Bytes& o) {
     encode_challenge({5, kOtp25AdvertisedFlags & 0xffffffffULL, 1, 0, "a@vm"}, o);

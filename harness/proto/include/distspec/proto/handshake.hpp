@@ -148,7 +148,7 @@ struct InitiatorOptions : HandshakeOptions {
   // send_name form: 6 'N' (OTP 23+); 5 'n' as OTP 23/24 send when epmd reports version 5.
   std::uint16_t send_name_version = 6;
   // DFLAG_NAME_ME: own_name is only the host; the acceptor assigns a name and a creation
-  // ('named:' status) and the creation sent is 0.
+  // ('named:' status) and the creation sent is 0. Implies send_name_version 6.
   bool request_name = false;
 };
 

@@ -32,7 +32,8 @@ enum class HandshakeErrorCode : std::uint8_t {
   UnexpectedMessage,    // a tag (or status) that is not legal in this state
   Truncated,            // shorter than the layout, or a name length past the end
   BadLength,            // 'r', 'a', 'c' or an alive reply whose size is not exact
-  BadVersion,           // 'n' message whose version field is not 5
+  BadVersion,           // 'n' challenge whose version field is not 5 (an 'n' send_name's
+                        // version field is ignored, as OTP ignores it)
   BadNodeName,          // not alive@host (or, with NAME_ME, not a bare host)
   UnsupportedVersion,   // 'n' or 'N' send_name that this acceptor is configured to refuse
   // Statuses.
