@@ -294,6 +294,7 @@ TEST(Handshake, StatusNamedAssignsNameAndCreation) {
   auto io = initiator_options("vm", "a@vm");
   io.request_name = true;
   io.flags = kOtp25HiddenFlags;
+  io.send_name_version = 5;  // ignored: only 'N' can carry NAME_ME (bit 33)
   Initiator i(io);
   Acceptor a(acceptor_options());
   Answers answers;
@@ -307,6 +308,7 @@ TEST(Handshake, StatusNamedAssignsNameAndCreation) {
   EXPECT_EQ(i.own_creation(), 0x07fd1301u);
   EXPECT_EQ(a.peer().name, "1032DL42YD906@vm");
   EXPECT_EQ(a.peer().creation, 0x07fd1301u);
+  EXPECT_EQ(t.to_acceptor[2], 'N');
   // send_name carried creation 0 and only the host; the status is the observed layout.
   EXPECT_EQ(Bytes(t.to_acceptor.begin() + 11, t.to_acceptor.begin() + 15), (Bytes{0, 0, 0, 0}));
   const Bytes named{'s', 'n', 'a', 'm', 'e', 'd', ':', 0, 16};
