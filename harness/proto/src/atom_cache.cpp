@@ -31,10 +31,10 @@ AtomCachePlan AtomCacheOut::plan(std::span<const etf::Atom* const> atoms) {
 }
 
 void collect_atoms(const etf::Term& root, std::vector<const etf::Atom*>& out) {
-  // OTP's size pass (encode_size_struct_int) walks with an explicit stack: tuple elements are
-  // pushed first to last and so visited last to first; a list visits its head, then its tail; a
-  // map pushes values then keys. Pid/port/ref node names and fun modules are visited on the spot.
-  // The order matters because it is the order of the references in the header.
+  // The order of the references in the header is the order in which OTP 25's size pass
+  // (encode_size_struct_int) meets the atoms: depth first, tuple elements and list cells in
+  // order, node names of pids/ports/refs and fun modules on the spot (checked against the
+  // captures in connection_vectors_test).
   using Kind = etf::Term::Kind;
   std::vector<const etf::Term*> stack{&root};
   while (!stack.empty()) {
@@ -62,9 +62,11 @@ void collect_atoms(const etf::Term& root, std::vector<const etf::Atom*>& out) {
         if (!f.free_vars.empty()) stack.push_back(&f.free_vars[0]);
         break;
       }
-      case Kind::Tuple:
-        for (const auto& e : t->as_tuple().elements) stack.push_back(&e);
+      case Kind::Tuple: {
+        const auto& e = t->as_tuple().elements;
+        for (auto it = e.rbegin(); it != e.rend(); ++it) stack.push_back(&*it);
         break;
+      }
       case Kind::Map: {
         // Small maps are written (and walked) in map-key order, as OTP's flatmaps hold them.
         std::vector<const std::pair<etf::Term, etf::Term>*> pairs;

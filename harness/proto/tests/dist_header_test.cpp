@@ -199,22 +199,20 @@ TEST(AtomCacheOut, AtMost255References) {
   EXPECT_EQ(plan.index(storage[255]), std::nullopt);
 }
 
-TEST(AtomCache, CollectAtomsVisitsTupleElementsLastFirstAsOtp) {
-  // {20, Pid(c@vm), net_kernel, Ref(c@vm)}: OTP's header lists c@vm (from the ref), then
-  // net_kernel (connection.md §3.5).
+TEST(AtomCache, CollectAtomsInOtpOrder) {
+  // {6, Pid(y@vm), '', rex}: the a_ping capture's header lists y@vm, '', rex in that order.
   using etf::Term;
-  auto pid = etf::Pid{etf::Atom{"c@vm"}, 1, 0, 1};
-  auto ref = etf::Reference{etf::Atom{"c@vm"}, 1, {1, 2, 3}};
-  Term t = Term::tuple({Term::integer(20), Term::pid(pid), Term::atom("net_kernel"),
-                        Term::reference(ref)});
+  auto pid = etf::Pid{etf::Atom{"y@vm"}, 1, 0, 1};
+  Term t = Term::tuple({Term::integer(6), Term::pid(pid), Term::atom(""), Term::atom("rex")});
   std::vector<const etf::Atom*> atoms;
   collect_atoms(t, atoms);
   ASSERT_EQ(atoms.size(), 3u);
-  EXPECT_EQ(atoms[0]->name, "c@vm");
-  EXPECT_EQ(atoms[1]->name, "net_kernel");
-  EXPECT_EQ(atoms[2]->name, "c@vm");
+  EXPECT_EQ(atoms[0]->name, "y@vm");
+  EXPECT_EQ(atoms[1]->name, "");
+  EXPECT_EQ(atoms[2]->name, "rex");
   atoms.clear();
-  collect_atoms(Term::list({Term::atom("x"), Term::atom("y")}, Term::atom("z")), atoms);
+  Term list = Term::list({Term::atom("x"), Term::atom("y")}, Term::atom("z"));
+  collect_atoms(list, atoms);  // pointers into `list`: it must outlive them
   ASSERT_EQ(atoms.size(), 3u);
   EXPECT_EQ(atoms[0]->name, "x");
   EXPECT_EQ(atoms[2]->name, "z");
