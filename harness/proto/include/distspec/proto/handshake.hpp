@@ -204,7 +204,10 @@ class Acceptor final : public HandshakeMachine {
   // name_requested() whether it asked for a name. decide() applies OTP's rules in OTP's order
   // (allow list, mandatory flags, then the simultaneous-connect rule: with our own attempt
   // pending, 'nok' if our name is greater, else 'ok_simultaneous'; an Up connection -> 'alive')
-  // and returns the status sent (none when the handshake failed before a status).
+  // and returns the status it wrote. nok and not_allowed leave the machine Failed (SentNok,
+  // SentNotAllowed, MissingMandatoryFlags) with that status still to be written. Errors:
+  // WrongState outside AwaitDecision, BadDecision for a NAME_ME peer without a valid
+  // assigned_alive / non-zero assigned_creation (the machine keeps waiting for a decision).
   Result<HandshakeStatus, HandshakeError> decide(const AcceptDecision& decision);
 
   bool name_requested() const { return name_requested_; }
