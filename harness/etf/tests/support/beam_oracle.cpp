@@ -52,11 +52,11 @@ handle(<<$t, ELen:32, Expr:ELen/binary, Opts/binary>>) ->
     <<0, (term_to_binary(eval(Expr), eval(Opts)))/binary>>;
 handle(<<$r, OLen:32, Opts:OLen/binary, Bin/binary>>) ->
     <<0, (term_to_binary(binary_to_term(Bin), eval(Opts)))/binary>>;
-handle(<<$b, Safe, Bin/binary>>) ->
-    Opts = case Safe of 1 -> [used, safe]; _ -> [used] end,
+handle(<<$b, Flags, Bin/binary>>) ->
+    Opts = case Flags band 1 of 1 -> [used, safe]; _ -> [used] end,
     try binary_to_term(Bin, Opts) of
         {T, Used} ->
-            W = text(io_lib:format("~w", [T])),
+            W = case Flags band 2 of 2 -> <<>>; _ -> text(io_lib:format("~w", [T])) end,
             <<0, Used:32, (byte_size(W)):32, W/binary, (term_to_binary(T))/binary>>
     catch error:Reason -> <<2, (text(io_lib:format("~p", [Reason])))/binary>>
     end;
@@ -111,8 +111,8 @@ Bytes t2b_request(std::string_view expression, std::string_view options) {
   return r;
 }
 
-Bytes b2t_request(std::span<const std::uint8_t> bytes, bool safe) {
-  Bytes r{std::uint8_t('b'), std::uint8_t(safe ? 1 : 0)};
+Bytes b2t_request(std::span<const std::uint8_t> bytes, bool safe, bool print = true) {
+  Bytes r{std::uint8_t('b'), std::uint8_t((safe ? 1 : 0) | (print ? 0 : 2))};
   r.insert(r.end(), bytes.begin(), bytes.end());
   return r;
 }
@@ -241,10 +241,10 @@ BeamVerdict BeamOracle::binary_to_term(std::span<const std::uint8_t> bytes, bool
 }
 
 std::vector<BeamVerdict> BeamOracle::binary_to_term_batch(const std::vector<Bytes>& inputs,
-                                                          bool safe) {
+                                                          bool safe, bool print) {
   std::vector<Bytes> requests;
   requests.reserve(inputs.size());
-  for (const auto& in : inputs) requests.push_back(b2t_request(in, safe));
+  for (const auto& in : inputs) requests.push_back(b2t_request(in, safe, print));
   std::vector<BeamVerdict> verdicts;
   verdicts.reserve(inputs.size());
   for (const auto& reply : call(requests)) verdicts.push_back(parse_verdict(reply));

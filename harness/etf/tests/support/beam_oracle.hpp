@@ -46,8 +46,9 @@ class BeamOracle {
                                           std::string_view options = "[]");
 
   BeamVerdict binary_to_term(std::span<const std::uint8_t> bytes, bool safe = false);
+  // print = false leaves BeamVerdict::printed empty (printing big terms is the slow part).
   std::vector<BeamVerdict> binary_to_term_batch(const std::vector<Bytes>& inputs,
-                                                bool safe = false);
+                                                bool safe = false, bool print = true);
 
   // term_to_binary(binary_to_term(Bytes), eval(options)) for each input; throws if one fails.
   std::vector<Bytes> reencode_batch(const std::vector<Bytes>& inputs, std::string_view options);

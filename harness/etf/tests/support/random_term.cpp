@@ -107,13 +107,13 @@ Term RandomTerms::bitstring() {
 Term RandomTerms::container(int depth) {
   switch (below(6)) {
     case 0: {  // tuple, sometimes LARGE_TUPLE_EXT
-      std::size_t n = below(10) == 0 ? 256 + below(10) : below(6);
+      std::size_t n = below(100) == 0 ? 256 + below(10) : below(6);
       std::vector<Term> e;
       for (std::size_t i = 0; i < n; ++i) e.push_back(term(n > 8 ? 0 : depth - 1));
       return Term::tuple(std::move(e));
     }
     case 1: {  // byte list (STRING_EXT), sometimes with a non-byte or longer than 65535
-      std::size_t n = below(10) == 0 ? 65535 + below(3) : 1 + below(20);
+      std::size_t n = below(500) == 0 ? 65535 + below(3) : 1 + below(20);
       std::vector<Term> e;
       for (std::size_t i = 0; i < n; ++i) e.push_back(Term::integer(std::int64_t(below(256))));
       if (below(4) == 0) e[below(n)] = Term::integer(256);
