@@ -61,8 +61,8 @@ class BitWriter {
   std::uint64_t bits_ = 0;
 };
 
-// A segment's size times its unit may not exceed this many bits: a short text such as <<0:9999999999>>
-// must not allocate gigabytes.
+// A segment's size times its unit may not exceed this many bits: a short text such as
+// <<0:9999999999>> must not allocate gigabytes.
 inline constexpr std::uint64_t kMaxSegmentBits = std::uint64_t(1) << 27;  // 16 MiB
 
 // One segment of <<...>>: Value[:Size][/Type-Endianness-Signedness-unit:N]. Strings were already

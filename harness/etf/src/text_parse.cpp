@@ -225,7 +225,8 @@ class Parser {
     return Term::map(std::move(pairs));
   }
 
-  // #{a => 1, a => 2} is #{a => 2}: a repeated key keeps its last value, where it last appeared.
+  // #{a => 1, a => 2} is #{a => 2}: as BEAM builds a map literal, a repeated key keeps its first
+  // spelling and place (this matters for 0.0 and -0.0, one key in OTP 25) and its last value.
   static std::vector<std::pair<Term, Term>> without_repeated_keys(
       std::vector<std::pair<Term, Term>> pairs) {
     std::vector<std::size_t> order(pairs.size());
@@ -234,9 +235,16 @@ class Parser {
       return map_key_less(pairs[a].first, pairs[b].first);
     });
     std::vector<bool> dropped(pairs.size(), false);
-    for (std::size_t i = 1; i < order.size(); ++i)
-      if (!map_key_less(pairs[order[i - 1]].first, pairs[order[i]].first))
-        dropped[order[i - 1]] = true;  // equal keys: stable order puts the later one after
+    for (std::size_t run = 0; run < order.size();) {
+      std::size_t end = run + 1;  // [run, end) hold equal keys, in text order (the sort is stable)
+      while (end < order.size() && !map_key_less(pairs[order[run]].first, pairs[order[end]].first))
+        ++end;
+      if (end - run > 1) {
+        pairs[order[run]].second = std::move(pairs[order[end - 1]].second);
+        for (std::size_t i = run + 1; i < end; ++i) dropped[order[i]] = true;
+      }
+      run = end;
+    }
     std::vector<std::pair<Term, Term>> kept;
     kept.reserve(pairs.size());
     for (std::size_t i = 0; i < pairs.size(); ++i)
@@ -318,7 +326,8 @@ class Parser {
     char c = peek();
     if (c >= '0' && c <= '7') {
       char32_t v = 0;
-      for (int i = 0; i < 3 && peek() >= '0' && peek() <= '7'; ++i) v = v * 8 + char32_t(text_[pos_++] - '0');
+      for (int i = 0; i < 3 && peek() >= '0' && peek() <= '7'; ++i)
+        v = v * 8 + char32_t(text_[pos_++] - '0');
       return v;
     }
     if (c == 'x') {

@@ -173,7 +173,8 @@ TEST(TextBeam, FloatsAtTheNotationBoundaries) {
   }
   for (int p = 0; p <= 64; ++p) {  // powers of two around 2^53, where BEAM changes notation
     double v = std::ldexp(1.0, p);
-    for (double x : {v, v * 3, v * 5, v * 25, std::nextafter(v, 0.0)}) terms.push_back(Term::float_(x));
+    for (double x : {v, v * 3, v * 5, v * 25, std::nextafter(v, 0.0)})
+      terms.push_back(Term::float_(x));
   }
   for (double x : {0.0, -0.0, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 0.1, 0.2,
                    0.3, 1.0 / 3, 2.0 / 3, 100.0, 1000.0, 12345678901234567.0, 1.0e22, 1.0e23})
@@ -228,7 +229,9 @@ void expect_beam_bytes_survive_text(const std::vector<std::string>& expressions,
     auto decoded = decode(encoded[i]);
     ASSERT_TRUE(decoded.ok()) << expressions[i];
     std::string text = format(decoded->term);
-    if (compare_with_w) EXPECT_EQ(text, verdicts[i].printed) << expressions[i];
+    if (compare_with_w) {
+      EXPECT_EQ(text, verdicts[i].printed) << expressions[i];
+    }
     auto back = parse(text, TextEncoding::Latin1);
     ASSERT_TRUE(back.ok()) << text << ": " << back.error().message;
     EXPECT_EQ(encode(back.value()), encoded[i]) << expressions[i] << "\n" << text;
@@ -255,7 +258,8 @@ TEST(TextBeam, DecodedLargeMapsPrintAsBeam) {
 TEST(TextBeam, NodeContainersAndFunsReadBack) {
   expect_beam_bytes_survive_text(
       {"self()", "list_to_pid(\"<0.1.0>\")", "make_ref()", "hd(erlang:ports())",
-       "fun lists:map/2", "fun 'A':'b c'/1", "fun(X) -> X end", "begin Y = 5, fun(X) -> X + Y end end",
+       "fun lists:map/2", "fun 'A':'b c'/1", "fun(X) -> X end",
+       "begin Y = 5, fun(X) -> X + Y end end",
        "[self(), make_ref(), #{make_ref() => self()}, {hd(erlang:ports())}]",
        "erlang:alias()", "monitor(process, self())"},
       false);

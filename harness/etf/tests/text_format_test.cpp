@@ -36,7 +36,8 @@ Term bits(std::vector<std::uint8_t> bytes, std::uint8_t bits_in_last_byte) {
 TEST(TextFormat, Integers) {
   EXPECT_EQ(format(Term::integer(0)), "0");
   EXPECT_EQ(format(Term::integer(-5)), "-5");
-  EXPECT_EQ(format(Term::integer(std::numeric_limits<std::int64_t>::min())), "-9223372036854775808");
+  EXPECT_EQ(format(Term::integer(std::numeric_limits<std::int64_t>::min())),
+            "-9223372036854775808");
   EXPECT_EQ(format(Term::big_integer(false, {0, 0, 0, 0, 0, 0, 0, 0, 1})), "18446744073709551616");
   // 12345678901234567890123 = 0x29D42B64E76714244CB
   EXPECT_EQ(format(Term::big_integer(true, {0xCB, 0x44, 0x42, 0x71, 0x76, 0x4E, 0xB6, 0x42, 0x9D,
@@ -94,7 +95,8 @@ TEST(TextFormat, ListsAreNeverStrings) {
   EXPECT_EQ(format(Term::list({Term::atom("a")}, Term::atom("b"))), "[a|b]");
   EXPECT_EQ(format(Term::list({Term::nil()})), "[[]]");
   // A tail that is itself a list continues the list, as [1|[2]] is [1,2].
-  EXPECT_EQ(format(Term::list({Term::integer(1)}, Term::list({Term::integer(2)}, Term::integer(3)))),
+  Term tail = Term::list({Term::integer(2)}, Term::integer(3));
+  EXPECT_EQ(format(Term::list({Term::integer(1)}, tail)),
             "[1,2|3]");
 }
 
@@ -129,7 +131,8 @@ TEST(TextFormat, LargeMapsPrintHeldPairsReversed) {
 }
 
 TEST(TextFormat, NodeContainersAndFuns) {
-  EXPECT_EQ(format(Term::pid(Pid{Atom{"nonode@nohost"}, 80, 0, 0})), "#Pid<'nonode@nohost'.80.0.0>");
+  EXPECT_EQ(format(Term::pid(Pid{Atom{"nonode@nohost"}, 80, 0, 0})),
+            "#Pid<'nonode@nohost'.80.0.0>");
   EXPECT_EQ(format(Term::port(Port{Atom{"a@b"}, 1ull << 40, 3})), "#Port<'a@b'.1099511627776.3>");
   EXPECT_EQ(format(Term::reference(Reference{Atom{"n"}, 7, {1, 2, 3}})), "#Ref<'n'.7.1.2.3>");
   EXPECT_EQ(format(Term::export_fun(ExportFun{Atom{"lists"}, Atom{"map"}, 2})), "fun lists:map/2");

@@ -48,7 +48,8 @@ class TermGenerator {
                                           2.2250738585072014e-308, 9007199254740992.0};
         return kSpecial[pick(std::size(kSpecial))];
       }
-      default: return double(std::int64_t(pick(1u << 20)) - (1 << 19)) * std::pow(10.0, int(pick(8)) - 4);
+      default:
+        return double(std::int64_t(pick(1u << 20)) - (1 << 19)) * std::pow(10.0, int(pick(8)) - 4);
     }
   }
 
@@ -66,8 +67,9 @@ class TermGenerator {
         for (std::size_t n = pick(8); n > 0; --n) chars += char32_t(pick(256));
         break;
       case 2: {  // mostly letters with the odd Unicode character
-        static const char32_t kPool[] = {U'a', U'z', U'A', U'_', U'@', U'ä', U'ß', U'ÿ', U'÷',
-                                         U'×', U'À', U'λ', U'é', U'€', U'😀', U'\u0100', U' '};
+        static const char32_t kPool[] = {U'a', U'z', U'A', U'_', U'@', U'\u00E4', U'\u00DF',
+                                         U'\u00FF', U'\u00F7', U'\u00D7', U'\u00C0', U'\u03BB',
+                                         U'\u00E9', U'\u20AC', U'\U0001F600', U'\u0100', U' '};
         chars += char32_t('a' + pick(26));
         for (std::size_t n = pick(6); n > 0; --n) chars += kPool[pick(std::size(kPool))];
         break;
@@ -193,9 +195,11 @@ class TermGenerator {
 
   // OTP 25 map keys: -0.0 and 0.0 are the same key (they are =:=), so both texts must count as one.
   static std::string key_identity(std::string text) {
-    for (std::size_t at = text.find("-0.0"); at != std::string::npos; at = text.find("-0.0", at + 1)) {
-      bool whole_token = at + 4 == text.size() || !(std::isdigit(static_cast<unsigned char>(text[at + 4])) || text[at + 4] == 'e');
-      bool token_start = at == 0 || !std::isdigit(static_cast<unsigned char>(text[at - 1]));
+    auto digit = [&](std::size_t i) { return std::isdigit(static_cast<unsigned char>(text[i])); };
+    for (std::size_t at = text.find("-0.0"); at != std::string::npos;
+         at = text.find("-0.0", at + 1)) {
+      bool whole_token = at + 4 == text.size() || !(digit(at + 4) || text[at + 4] == 'e');
+      bool token_start = at == 0 || !digit(at - 1);
       if (whole_token && token_start) text.erase(at, 1);
     }
     return text;
