@@ -181,8 +181,11 @@ class ScenarioRun {
     const std::string& a = step.action;
     if (a == "sleep") {
       record.input = std::to_string(step.sleep.count()) + " ms";
-      std::this_thread::sleep_until(std::min(deadline, Clock::now() + step.sleep));
-      record.passed = true;
+      auto until = std::min(deadline, Clock::now() + step.sleep);
+      while (Clock::now() < until && !interrupt_signal())  // a signal cuts a sleep short
+        std::this_thread::sleep_for(std::min<Clock::duration>(until - Clock::now(), kWaitUntilPause));
+      record.passed = !interrupt_signal();
+      if (!record.passed) record.message = "interrupted";
       return;
     }
     if (a == "start") return start_step(step, deadline, record);
