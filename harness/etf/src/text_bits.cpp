@@ -50,6 +50,23 @@ void append_integer(BitWriter& out, const Term& value, std::uint64_t bits, bool 
   }
 }
 
+// IEEE half precision, rounded to nearest even; too large becomes infinity (as BEAM builds
+// <<65520.0:16/float>> = <<124,0>>).
+std::uint16_t to_half(double d) {
+  std::uint16_t sign = std::signbit(d) ? 0x8000 : 0;
+  double a = std::fabs(d);
+  if (a < std::ldexp(1.0, -14)) {  // subnormal (or zero); 1024 here is the smallest normal
+    return std::uint16_t(sign | std::uint16_t(std::nearbyint(std::ldexp(a, 24))));
+  }
+  int e2;
+  double m = std::frexp(a, &e2);  // a = m * 2^e2, m in [0.5, 1)
+  int exponent = e2 - 1;
+  auto fraction = std::uint32_t(std::nearbyint((m * 2 - 1) * 1024));
+  if (fraction == 1024) fraction = 0, ++exponent;
+  if (exponent > 15) return std::uint16_t(sign | 0x7C00);
+  return std::uint16_t(sign | std::uint16_t((exponent + 15) << 10) | fraction);
+}
+
 std::string append_float(BitWriter& out, const Term& value, std::uint64_t bits, bool little) {
   double d;
   if (value.kind() == Term::Kind::Float) d = value.as_float();
@@ -62,8 +79,10 @@ std::string append_float(BitWriter& out, const Term& value, std::uint64_t bits, 
     float f = float(d);
     if (!std::isfinite(f)) return "the value does not fit a 32-bit float";
     raw = std::bit_cast<std::uint32_t>(f);
+  } else if (bits == 16) {
+    raw = to_half(d);
   } else {
-    return "float segments must be 32 or 64 bits";
+    return "float segments must be 16, 32 or 64 bits";
   }
   if (little) {
     for (std::uint64_t i = 0; i < bits / 8; ++i) out.append_uint(std::uint8_t(raw >> (8 * i)), 8);

@@ -145,7 +145,17 @@ TEST(TextParse, Binaries) {
   EXPECT_NE(error_of("<< <<1:3>>/binary >>").message.find("multiple of the unit"),
             std::string::npos);
   EXPECT_NE(error_of("<<1:99999999999>>").message.find("segment larger"), std::string::npos);
-  EXPECT_NE(error_of("<<1.0:16/float>>").message.find("32 or 64"), std::string::npos);
+  EXPECT_NE(error_of("<<1.0:24/float>>").message.find("16, 32 or 64"), std::string::npos);
+  // Half floats as erl builds them: <<V:16/float>> for each V.
+  EXPECT_EQ(reprint("<<1.0:16/float, 0.1:16/float, 65504.0:16/float, 65519.0:16/float>>"),
+            "<<60,0,46,102,123,255,123,255>>");
+  EXPECT_EQ(reprint("<<65520.0:16/float, 1.0e-7:16/float, 6.0e-8:16/float, 3.0e-8:16/float>>"),
+            "<<124,0,0,2,0,1,0,1>>");
+  EXPECT_EQ(reprint("<<2.98023223876953125e-8:16/float, -2.5:16/float, 0.333333:16/float>>"),
+            "<<0,0,193,0,53,85>>");
+  EXPECT_EQ(reprint("<<1.0e-5:16/float, 6.103515625e-5:16/float, -0.0:16/float, 2049:16/float, "
+                    "2051:16/float-little>>"),
+            "<<0,168,4,0,128,0,104,0,2,104>>");
   EXPECT_NE(error_of("<<1/utf7>>").message.find("unknown segment type"), std::string::npos);
 }
 
