@@ -27,7 +27,8 @@ struct Frame {
   std::uint64_t remaining;  // items still to read
   std::uint64_t index;      // items read so far
   std::size_t offset;       // of the tag, for errors found when the frame ends
-  std::vector<Term> items;  // tuple elements; list elements + tail; map keys (and values); free vars
+  std::vector<Term> items;  // tuple elements; list elements + tail; free vars; validate's map keys
+  std::vector<std::pair<Term, Term>> pairs;  // a map being built
   std::unique_ptr<LocalFun> fun;
   // validate() still needs map keys as Terms, for the duplicate-key check.
   bool wants_child() const { return build || (type == FrameType::Map && (index & 1) == 0); }
@@ -45,16 +46,16 @@ Term make_big(bool negative, const std::uint8_t* digits, std::size_t n) {
 }
 
 // Duplicate keys by exact equality (1 and 1.0 differ; 0.0 and -0.0 do not, as in OTP 25).
-bool has_duplicate_keys(const std::vector<Term>& items, std::size_t stride) {
-  std::size_t n = items.size() / stride;
+template <class KeyAt>
+bool has_duplicate_keys(std::size_t n, KeyAt key) {
   if (n <= 16) {
     for (std::size_t i = 1; i < n; ++i)
       for (std::size_t j = 0; j < i; ++j)
-        if (exactly_equal(items[i * stride], items[j * stride])) return true;
+        if (exactly_equal(key(i), key(j))) return true;
     return false;
   }
   std::vector<const Term*> keys(n);
-  for (std::size_t i = 0; i < n; ++i) keys[i] = &items[i * stride];
+  for (std::size_t i = 0; i < n; ++i) keys[i] = &key(i);
   std::sort(keys.begin(), keys.end(), [](auto* a, auto* b) { return map_key_less(*a, *b); });
   for (std::size_t i = 1; i < n; ++i)
     if (exactly_equal(*keys[i - 1], *keys[i])) return true;
@@ -74,14 +75,20 @@ class Engine {
   bool push(FrameType type, std::uint64_t count, std::size_t at, bool want) {
     if (count > c_.left()) return c_.fail(Code::TooLarge, at);  // every item takes >= 1 byte
     if (stack_.size() >= c_.options->max_depth) return c_.fail(Code::TooDeep, at);
-    Frame& f = stack_.emplace_back(Frame{type, want, count, 0, at, {}, {}});
-    if (want) f.items.reserve(count);
-    else if (type == FrameType::Map) f.items.reserve(count / 2);
+    Frame& f = stack_.emplace_back(Frame{type, want, count, 0, at, {}, {}, {}});
+    if (type != FrameType::Map) {
+      if (want) f.items.reserve(count);
+    } else if (want) {
+      f.pairs.reserve(count / 2);
+    } else {
+      f.items.reserve(count / 2);
+    }
     return true;
   }
   bool finish(Frame& f, Term& out);
   Term binary(const std::uint8_t* p, std::size_t n) {
-    if (!c_.options->binary_views) return Term::binary_copy({p, n});
+    // validate() builds only map keys, dropped before it returns: views suffice there.
+    if (kBuild && !c_.options->binary_views) return Term::binary_copy({p, n});
     Term t = Term::binary_view({p, n});
     if (owner_) {
       Bitstring b = t.as_bitstring();
@@ -102,8 +109,10 @@ class Engine {
 template <bool kBuild>
 bool Engine<kBuild>::finish(Frame& f, Term& out) {
   if (f.type == FrameType::Map) {
-    std::size_t stride = f.build ? 2 : 1;
-    if (has_duplicate_keys(f.items, stride)) return c_.fail(Code::DuplicateMapKey, f.offset);
+    bool duplicate =
+        f.build ? has_duplicate_keys(f.pairs.size(), [&](std::size_t i) -> const Term& { return f.pairs[i].first; })
+                : has_duplicate_keys(f.items.size(), [&](std::size_t i) -> const Term& { return f.items[i]; });
+    if (duplicate) return c_.fail(Code::DuplicateMapKey, f.offset);
   }
   if (!f.build) return true;
   switch (f.type) {
@@ -114,14 +123,7 @@ bool Engine<kBuild>::finish(Frame& f, Term& out) {
       out = Term::list(std::move(f.items), std::move(tail));
       break;
     }
-    case FrameType::Map: {
-      std::vector<std::pair<Term, Term>> pairs;
-      pairs.reserve(f.items.size() / 2);
-      for (std::size_t i = 0; i + 1 < f.items.size(); i += 2)
-        pairs.emplace_back(std::move(f.items[i]), std::move(f.items[i + 1]));
-      out = Term::map(std::move(pairs));
-      break;
-    }
+    case FrameType::Map: out = Term::map(std::move(f.pairs)); break;
     case FrameType::Fun:
       f.fun->free_vars = std::move(f.items);
       out = Term::local_fun(std::move(*f.fun));
@@ -375,12 +377,28 @@ bool Engine<kBuild>::run(Term& result) {
         return true;
       }
       Frame& f = stack_.back();
-      if (kBuild || f.wants_child()) f.items.push_back(std::move(leaf));
+      if (f.type == FrameType::Map && f.build) {
+        if ((f.index & 1) == 0) f.pairs.emplace_back(std::move(leaf), Term());
+        else f.pairs.back().second = std::move(leaf);
+      } else if (kBuild || f.wants_child()) {
+        f.items.push_back(std::move(leaf));
+      }
       ++f.index;
       if (--f.remaining != 0) break;
       if (!finish(f, leaf)) return false;
       stack_.pop_back();
     }
+  }
+}
+
+// decode() runs the engine; validate() runs the faster skipper (validate.cpp), which itself falls
+// back to the engine where it cannot answer alone.
+template <bool kBuild>
+bool run_engine(Cursor& c, std::shared_ptr<const void> owner, Term& term) {
+  if constexpr (kBuild) {
+    return Engine<true>(c, std::move(owner)).run(term);
+  } else {
+    return detail::skip_term(c);
   }
 }
 
@@ -425,19 +443,22 @@ Result<Decoded, DecodeError> decode_with_version(std::span<const std::uint8_t> b
     if ((*data)[0] == tag::kVersion) return DecodeError{Code::Compression, 6};
     // Offsets inside compressed data are 6 (the header) plus the offset in the inflated bytes.
     Cursor c{data->data(), data->size(), 0, 6, &options};
-    Engine<kBuild> engine(c, data);
-    if (!engine.run(term)) return c.error;
+    if (!run_engine<kBuild>(c, data, term)) return c.error;
     // As OTP: [used] covers the header and the zlib stream; inflated bytes after the term and
     // input bytes after the stream are ignored.
     return Decoded{std::move(term), 6 + inflated->stream_bytes};
   }
   Cursor c{bytes.data(), bytes.size(), 1, 0, &options};
-  Engine<kBuild> engine(c, nullptr);
-  if (!engine.run(term)) return c.error;
+  if (!run_engine<kBuild>(c, nullptr, term)) return c.error;
   return Decoded{std::move(term), c.pos};
 }
 
 }  // namespace
+
+bool detail::check_with_engine(Cursor& c) {
+  Term unused;
+  return Engine<false>(c, nullptr).run(unused);
+}
 
 std::string_view to_string(DecodeErrorCode code) {
   switch (code) {

@@ -51,4 +51,9 @@ bool read_pid(Cursor& c, std::uint8_t tag, std::size_t at, Pid* out);
 bool read_port(Cursor& c, std::uint8_t tag, std::size_t at, Port* out);
 bool read_reference(Cursor& c, std::uint8_t tag, std::size_t at, Reference* out);
 
+// validate(): checks one term at c.pos and moves past it, building nothing (validate.cpp).
+bool skip_term(Cursor& c);
+// The general (frame-stack) engine without building: for what skip_term hands over.
+bool check_with_engine(Cursor& c);
+
 }  // namespace distspec::etf::detail

@@ -158,21 +158,16 @@ std::vector<const std::pair<Term, Term>*> sorted_pairs(const Map& m) {
   return pairs;
 }
 
-int compare_terms(const Term& top_a, const Term& top_b, bool top_exact) {
-  std::vector<Pending> stack{{&top_a, &top_b, top_exact, 0}};
-  while (!stack.empty()) {
-    Pending p = stack.back();
-    stack.pop_back();
-    if (!p.a) {
-      if (p.fixed) return p.fixed;
-      continue;
-    }
+// Compares one pair; pairs of children still to compare go on `stack` (which is not touched, so
+// not allocated, for leaves).
+int compare_one(const Pending& p, std::vector<Pending>& stack) {
+  {
+    if (!p.a) return p.fixed;
     const Term& a = *p.a;
     const Term& b = *p.b;
     Kind ka = a.kind(), kb = b.kind();
     if (a.is_number() && b.is_number() && (!p.exact || rank(ka) == rank(kb))) {
-      if (int c = compare_numbers(a, b)) return c;
-      continue;
+      return compare_numbers(a, b);
     }
     if (rank(ka) != rank(kb)) return rank(ka) < rank(kb) ? -1 : 1;
     int c = 0;
@@ -241,7 +236,17 @@ int compare_terms(const Term& top_a, const Term& top_b, bool top_exact) {
       }
       case Kind::Bitstring: c = compare_bitstrings(a.as_bitstring(), b.as_bitstring()); break;
     }
-    if (c) return c;
+    return c;
+  }
+}
+
+int compare_terms(const Term& a, const Term& b, bool exact) {
+  std::vector<Pending> stack;
+  if (int c = compare_one({&a, &b, exact, 0}, stack)) return c;
+  while (!stack.empty()) {
+    Pending p = stack.back();
+    stack.pop_back();
+    if (int c = compare_one(p, stack)) return c;
   }
   return 0;
 }

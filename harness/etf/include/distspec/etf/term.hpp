@@ -178,7 +178,18 @@ class Term {
   Term& operator=(Term&&) noexcept = default;
   ~Term() {
     const Kind k = kind();
-    if (k == Kind::Tuple || k == Kind::List || k == Kind::Map || k == Kind::LocalFun) destroy_nested();
+    if (k == Kind::Tuple || k == Kind::List || k == Kind::Map || k == Kind::LocalFun) {
+      // Shallow nesting is destroyed recursively (fast); past kRecursiveTeardownDepth levels the
+      // children are torn down from a heap work list instead.
+      int& depth = teardown_depth();
+      if (depth >= kRecursiveTeardownDepth) {
+        destroy_nested();
+      } else {
+        ++depth;
+        value_.emplace<Nil>();
+        --depth;
+      }
+    }
   }
 
   static Term integer(std::int64_t v) { return Term(v); }
@@ -248,6 +259,11 @@ class Term {
                              Nil, List, Bitstring>;
   template <class T>
   explicit Term(T v) : value_(std::move(v)) {}
+  static constexpr int kRecursiveTeardownDepth = 512;
+  static int& teardown_depth() noexcept {
+    thread_local int depth = 0;
+    return depth;
+  }
   // Tears down nested containers with a heap work list instead of recursion.
   void destroy_nested() noexcept;
   Value value_;

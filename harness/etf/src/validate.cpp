@@ -1,0 +1,247 @@
+// validate()'s fast path: one counter of terms still to read instead of a frame stack, since ETF
+// is prefix-ordered (a tuple of n adds n to read, a list n + 1, a fun its free variables). Maps
+// need their keys compared; simple keys (small integers, atoms, binaries, floats, []) are compared
+// by a canonical byte form; any other key sends the map to the general engine. The general engine
+// also takes over when a depth limit could trigger, so the verdicts are decode()'s.
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "decode_internal.hpp"
+
+namespace distspec::etf::detail {
+namespace {
+
+using Code = DecodeErrorCode;
+
+constexpr int kMaxMapRecursion = 32;  // maps inside maps deeper than this go to the engine
+
+bool skip(Cursor& c, int map_depth);
+
+// A canonical form of a simple key (equal forms <=> exactly equal keys), or false if the key is
+// not one of the simple kinds.
+bool canonical_key(const std::uint8_t* p, std::size_t n, std::string& out) {
+  out.clear();
+  switch (p[0]) {
+    case tag::kSmallInteger: case tag::kInteger: {
+      std::int64_t v = p[0] == tag::kSmallInteger ? p[1] : std::int32_t(load32(p + 1));
+      out.push_back('i');
+      out.append(reinterpret_cast<const char*>(&v), sizeof v);
+      return true;
+    }
+    case tag::kNewFloat: {
+      double d = std::bit_cast<double>(load64(p + 1));
+      if (d == 0) d = 0;  // 0.0 =:= -0.0 in OTP 25
+      out.push_back('f');
+      out.append(reinterpret_cast<const char*>(&d), sizeof d);
+      return true;
+    }
+    case tag::kAtom: case tag::kSmallAtom: case tag::kAtomUtf8: case tag::kSmallAtomUtf8: {
+      std::size_t header = (p[0] == tag::kAtom || p[0] == tag::kAtomUtf8) ? 3 : 2;
+      bool latin1 = p[0] == tag::kAtom || p[0] == tag::kSmallAtom;
+      out.push_back('a');
+      for (std::size_t i = header; i < n; ++i) {
+        if (latin1 && p[i] >= 0x80) {
+          out.push_back(char(0xC0 | p[i] >> 6));
+          out.push_back(char(0x80 | (p[i] & 0x3F)));
+        } else {
+          out.push_back(char(p[i]));
+        }
+      }
+      return true;
+    }
+    case tag::kBinary:
+      out.push_back('b');
+      out.append(reinterpret_cast<const char*>(p + 5), n - 5);
+      return true;
+    case tag::kNil:
+      out.push_back('n');
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool skip_map(Cursor& c, std::size_t at, std::uint64_t pairs, int map_depth) {
+  std::vector<std::pair<std::size_t, std::size_t>> keys;  // [begin, end) of each key
+  keys.reserve(pairs);
+  for (std::uint64_t i = 0; i < pairs; ++i) {
+    std::size_t begin = c.pos;
+    if (!skip(c, map_depth)) return false;
+    keys.emplace_back(begin, c.pos);
+    if (!skip(c, map_depth)) return false;
+  }
+  std::vector<std::string> forms(keys.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (!canonical_key(c.data + keys[i].first, keys[i].second - keys[i].first, forms[i])) {
+      // Not all keys are simple: let the engine check this map (it compares built keys).
+      std::size_t end = c.pos;
+      c.pos = at;
+      if (!check_with_engine(c)) return false;
+      c.pos = end;
+      return true;
+    }
+  }
+  std::sort(forms.begin(), forms.end());
+  if (std::adjacent_find(forms.begin(), forms.end()) != forms.end())
+    return c.fail(Code::DuplicateMapKey, at);
+  return true;
+}
+
+bool skip(Cursor& c, int map_depth) {
+  const std::uint8_t* d = c.data;
+  std::uint64_t todo = 1;
+  while (todo > 0) {
+    --todo;
+    const std::size_t at = c.pos;
+    if (!c.need(1)) return false;
+    const std::uint8_t t = d[c.pos++];
+    switch (t) {
+      case tag::kSmallInteger: if (!c.need(1)) return false; c.pos += 1; break;
+      case tag::kInteger: if (!c.need(4)) return false; c.pos += 4; break;
+      case tag::kSmallBig: case tag::kLargeBig: {
+        std::size_t n;
+        if (t == tag::kSmallBig) {
+          if (!c.need(1)) return false;
+          n = d[c.pos++];
+        } else {
+          if (!c.need(4)) return false;
+          n = load32(d + c.pos);
+          c.pos += 4;
+          if (n > tag::kMaxBigBytes) return c.fail(Code::BigTooLarge, at);
+        }
+        if (!c.need(1 + n)) return false;
+        c.pos += 1 + n;
+        break;
+      }
+      case tag::kNewFloat:
+        if (!c.need(8)) return false;
+        if (!std::isfinite(std::bit_cast<double>(load64(d + c.pos)))) return c.fail(Code::BadFloat, at);
+        c.pos += 8;
+        break;
+      case tag::kFloat: {
+        if (!c.need(31)) return false;
+        double v;
+        if (!parse_float_text(d + c.pos, v)) return c.fail(Code::BadFloat, at);
+        c.pos += 31;
+        break;
+      }
+      case tag::kAtom: case tag::kSmallAtom: case tag::kAtomUtf8: case tag::kSmallAtomUtf8:
+      case tag::kAtomCacheRef:
+        c.pos = at;
+        if (!read_atom(c, nullptr)) return false;
+        break;
+      case tag::kNewPid: case tag::kPid:
+        if (!read_pid(c, t, at, nullptr)) return false;
+        break;
+      case tag::kNewPort: case tag::kPort: case tag::kV4Port:
+        if (!read_port(c, t, at, nullptr)) return false;
+        break;
+      case tag::kNewerReference: case tag::kNewReference: case tag::kReference:
+        if (!read_reference(c, t, at, nullptr)) return false;
+        break;
+      case tag::kSmallTuple: case tag::kLargeTuple: {
+        std::size_t width = t == tag::kSmallTuple ? 1 : 4;
+        if (!c.need(width)) return false;
+        std::uint64_t n = width == 1 ? d[c.pos] : load32(d + c.pos);
+        c.pos += width;
+        if (n > c.left()) return c.fail(Code::TooLarge, at);
+        todo += n;
+        break;
+      }
+      case tag::kNil: break;
+      case tag::kString: {
+        if (!c.need(2)) return false;
+        std::size_t n = load16(d + c.pos);
+        if (!c.need(2 + n)) return false;
+        c.pos += 2 + n;
+        break;
+      }
+      case tag::kList: {
+        if (!c.need(4)) return false;
+        std::uint64_t n = load32(d + c.pos);
+        c.pos += 4;
+        if (n > 0 && n + 1 > c.left()) return c.fail(Code::TooLarge, at);
+        todo += n + 1;  // elements and the tail (LIST_EXT of length 0 is just its tail)
+        break;
+      }
+      case tag::kBinary: {
+        if (!c.need(4)) return false;
+        std::size_t n = load32(d + c.pos);
+        if (!c.need(4 + n)) return false;
+        c.pos += 4 + n;
+        break;
+      }
+      case tag::kBitBinary: {
+        if (!c.need(5)) return false;
+        std::size_t n = load32(d + c.pos);
+        unsigned bits = d[c.pos + 4];
+        if (!c.need(5 + n)) return false;
+        if (n == 0 ? bits != 0 : (bits < 1 || bits > 8)) return c.fail(Code::BadBitstring, at);
+        c.pos += 5 + n;
+        break;
+      }
+      case tag::kMap: {
+        if (!c.need(4)) return false;
+        std::uint64_t n = load32(d + c.pos);
+        c.pos += 4;
+        if (n >= (std::uint64_t(1) << 31)) return c.fail(Code::TooLarge, at);
+        if (n == 0) break;
+        if (2 * n > c.left()) return c.fail(Code::TooLarge, at);
+        if (map_depth >= kMaxMapRecursion) {
+          c.pos = at;
+          if (!check_with_engine(c)) return false;
+        } else if (!skip_map(c, at, n, map_depth + 1)) {
+          return false;
+        }
+        break;
+      }
+      case tag::kExport: {
+        if (c.options->safe && c.options->export_exists) {
+          c.pos = at;  // [safe] needs the names: the engine reads them
+          if (!check_with_engine(c)) return false;
+          break;
+        }
+        if (!read_atom(c, nullptr) || !read_atom(c, nullptr)) return false;
+        std::int64_t arity;
+        if (!read_small(c, arity, Code::BadFun)) return false;
+        if (arity < 0 || arity > INT32_MAX) return c.fail(Code::BadFun, at);
+        break;
+      }
+      case tag::kNewFun: {
+        if (!c.need(29)) return false;
+        std::uint32_t num_free = load32(d + c.pos + 25);
+        c.pos += 29;
+        if (num_free > tag::kMaxFunFree) return c.fail(Code::BadFun, at);
+        std::int64_t unused;
+        if (!read_atom(c, nullptr) || !read_small(c, unused, Code::BadFun) ||
+            !read_small(c, unused, Code::BadFun))
+          return false;
+        std::size_t pid_at = c.pos;
+        if (!c.need(1)) return false;
+        std::uint8_t pid_tag = d[c.pos++];
+        if (pid_tag != tag::kNewPid && pid_tag != tag::kPid) return c.fail(Code::BadFun, pid_at);
+        if (!read_pid(c, pid_tag, pid_at, nullptr)) return false;
+        if (num_free > c.left()) return c.fail(Code::TooLarge, at);
+        todo += num_free;
+        break;
+      }
+      default:
+        return c.fail(Code::UnknownTag, at);
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool skip_term(Cursor& c) {
+  // Each level of nesting takes at least 2 bytes, so a depth limit of at least half the input
+  // can never trigger; otherwise the engine (which counts depth) decides.
+  if (c.options->max_depth < (c.size - c.pos) / 2) return check_with_engine(c);
+  return skip(c, 0);
+}
+
+}  // namespace distspec::etf::detail
