@@ -507,6 +507,11 @@ Result<Decoded, DecodeError> decode_body(std::span<const std::uint8_t> bytes,
 
 Result<std::size_t, DecodeError> validate(std::span<const std::uint8_t> bytes,
                                           const DecodeOptions& options) {
+  if (bytes.size() >= 2 && bytes[0] == tag::kVersion && bytes[1] != tag::kCompressed) {
+    Cursor c{bytes.data(), bytes.size(), 1, 0, &options};  // the common case, without a Term
+    if (!detail::skip_term(c)) return c.error;
+    return c.pos;
+  }
   auto checked = decode_with_version<false>(bytes, options);
   if (!checked) return checked.error();
   return checked->used;

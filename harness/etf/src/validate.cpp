@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <string>
+#include <cstring>
 #include <vector>
 
 #include "decode_internal.hpp"
@@ -18,79 +18,97 @@ using Code = DecodeErrorCode;
 
 constexpr int kMaxMapRecursion = 32;  // maps inside maps deeper than this go to the engine
 
-bool skip(Cursor& c, int map_depth);
+struct KeyForm;
+bool skip(Cursor& c, int map_depth, std::vector<KeyForm>& keys);
 
-// A canonical form of a simple key (equal forms <=> exactly equal keys), or false if the key is
-// not one of the simple kinds.
-bool canonical_key(const std::uint8_t* p, std::size_t n, std::string& out) {
-  out.clear();
+// A simple key in a comparable form: equal forms <=> exactly equal keys. Numbers by value (with
+// 0.0 and -0.0 one form, as =:= in OTP 25), atoms by their text when it is ASCII or UTF-8 (both
+// spell the same atom the same way), binaries by their bytes.
+struct KeyForm {
+  char kind;
+  std::uint64_t number;
+  const std::uint8_t* bytes;
+  std::size_t size;
+  friend bool operator==(const KeyForm& x, const KeyForm& y) {
+    return x.kind == y.kind && x.number == y.number && x.size == y.size &&
+           (x.size == 0 || std::memcmp(x.bytes, y.bytes, x.size) == 0);
+  }
+  friend bool operator<(const KeyForm& x, const KeyForm& y) {
+    if (x.kind != y.kind) return x.kind < y.kind;
+    if (x.number != y.number) return x.number < y.number;
+    int c = std::memcmp(x.bytes, y.bytes, std::min(x.size, y.size));
+    return c != 0 ? c < 0 : x.size < y.size;
+  }
+};
+
+bool key_form(const std::uint8_t* p, std::size_t n, KeyForm& out) {
+  out = KeyForm{0, 0, nullptr, 0};
   switch (p[0]) {
-    case tag::kSmallInteger: case tag::kInteger: {
-      std::int64_t v = p[0] == tag::kSmallInteger ? p[1] : std::int32_t(load32(p + 1));
-      out.push_back('i');
-      out.append(reinterpret_cast<const char*>(&v), sizeof v);
+    case tag::kSmallInteger: out.kind = 'i'; out.number = p[1]; return true;
+    case tag::kInteger:
+      out.kind = 'i';
+      out.number = std::uint64_t(std::int64_t(std::int32_t(load32(p + 1))));
       return true;
-    }
     case tag::kNewFloat: {
       double d = std::bit_cast<double>(load64(p + 1));
-      if (d == 0) d = 0;  // 0.0 =:= -0.0 in OTP 25
-      out.push_back('f');
-      out.append(reinterpret_cast<const char*>(&d), sizeof d);
+      out.kind = 'f';
+      out.number = d == 0 ? 0 : std::bit_cast<std::uint64_t>(d);
       return true;
     }
     case tag::kAtom: case tag::kSmallAtom: case tag::kAtomUtf8: case tag::kSmallAtomUtf8: {
       std::size_t header = (p[0] == tag::kAtom || p[0] == tag::kAtomUtf8) ? 3 : 2;
-      bool latin1 = p[0] == tag::kAtom || p[0] == tag::kSmallAtom;
-      out.push_back('a');
-      for (std::size_t i = header; i < n; ++i) {
-        if (latin1 && p[i] >= 0x80) {
-          out.push_back(char(0xC0 | p[i] >> 6));
-          out.push_back(char(0x80 | (p[i] & 0x3F)));
-        } else {
-          out.push_back(char(p[i]));
-        }
-      }
+      if (p[0] == tag::kAtom || p[0] == tag::kSmallAtom)
+        for (std::size_t i = header; i < n; ++i)
+          if (p[i] >= 0x80) return false;  // Latin-1 beyond ASCII: not spelled as in UTF-8
+      out.kind = 'a';
+      out.bytes = p + header;
+      out.size = n - header;
       return true;
     }
-    case tag::kBinary:
-      out.push_back('b');
-      out.append(reinterpret_cast<const char*>(p + 5), n - 5);
-      return true;
-    case tag::kNil:
-      out.push_back('n');
-      return true;
-    default:
-      return false;
+    case tag::kBinary: out.kind = 'b'; out.bytes = p + 5; out.size = n - 5; return true;
+    case tag::kNil: out.kind = 'n'; return true;
+    default: return false;
   }
 }
 
-bool skip_map(Cursor& c, std::size_t at, std::uint64_t pairs, int map_depth) {
-  std::vector<std::pair<std::size_t, std::size_t>> keys;  // [begin, end) of each key
-  keys.reserve(pairs);
+bool skip_map(Cursor& c, std::size_t at, std::uint64_t pairs, int map_depth,
+              std::vector<KeyForm>& keys) {
+  // Keys of enclosing maps sit below `base`; nested maps pop theirs before the next key is read.
+  std::size_t base = keys.size();
+  bool simple = true;
   for (std::uint64_t i = 0; i < pairs; ++i) {
     std::size_t begin = c.pos;
-    if (!skip(c, map_depth)) return false;
-    keys.emplace_back(begin, c.pos);
-    if (!skip(c, map_depth)) return false;
+    if (!skip(c, map_depth, keys)) return false;
+    KeyForm form;
+    simple = simple && key_form(c.data + begin, c.pos - begin, form);
+    if (simple) keys.push_back(form);
+    if (!skip(c, map_depth, keys)) return false;
   }
-  std::vector<std::string> forms(keys.size());
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (!canonical_key(c.data + keys[i].first, keys[i].second - keys[i].first, forms[i])) {
-      // Not all keys are simple: let the engine check this map (it compares built keys).
-      std::size_t end = c.pos;
-      c.pos = at;
-      if (!check_with_engine(c)) return false;
-      c.pos = end;
-      return true;
-    }
+  std::size_t n = keys.size() - base;
+  bool duplicate = false;
+  if (!simple) {
+    // Not all keys are simple: let the engine check this map (it compares built keys).
+    keys.resize(base);
+    std::size_t end = c.pos;
+    c.pos = at;
+    if (!check_with_engine(c)) return false;
+    c.pos = end;
+    return true;
   }
-  std::sort(forms.begin(), forms.end());
-  if (std::adjacent_find(forms.begin(), forms.end()) != forms.end())
-    return c.fail(Code::DuplicateMapKey, at);
+  auto first = keys.begin() + std::ptrdiff_t(base);
+  if (n <= 16) {
+    for (std::size_t i = 1; i < n && !duplicate; ++i)
+      for (std::size_t j = 0; j < i && !duplicate; ++j) duplicate = first[i] == first[j];
+  } else {
+    std::sort(first, keys.end());
+    duplicate = std::adjacent_find(first, keys.end()) != keys.end();
+  }
+  keys.resize(base);
+  if (duplicate) return c.fail(Code::DuplicateMapKey, at);
   return true;
 }
 
-bool skip(Cursor& c, int map_depth) {
+bool skip(Cursor& c, int map_depth, std::vector<KeyForm>& keys) {
   const std::uint8_t* d = c.data;
   std::uint64_t todo = 1;
   while (todo > 0) {
@@ -193,7 +211,7 @@ bool skip(Cursor& c, int map_depth) {
         if (map_depth >= kMaxMapRecursion) {
           c.pos = at;
           if (!check_with_engine(c)) return false;
-        } else if (!skip_map(c, at, n, map_depth + 1)) {
+        } else if (!skip_map(c, at, n, map_depth + 1, keys)) {
           return false;
         }
         break;
@@ -241,7 +259,8 @@ bool skip_term(Cursor& c) {
   // Each level of nesting takes at least 2 bytes, so a depth limit of at least half the input
   // can never trigger; otherwise the engine (which counts depth) decides.
   if (c.options->max_depth < (c.size - c.pos) / 2) return check_with_engine(c);
-  return skip(c, 0);
+  std::vector<KeyForm> keys;  // allocated only if the term holds a map
+  return skip(c, 0, keys);
 }
 
 }  // namespace distspec::etf::detail

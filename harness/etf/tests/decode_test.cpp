@@ -156,6 +156,14 @@ TEST(Decode, MapsRejectDuplicateKeysByExactEquality) {
   EXPECT_EQ(e.offset, 3u);
   EXPECT_EQ(bad({131, 116, 0, 0, 0, 2, 70, 0, 0, 0, 0, 0, 0, 0, 0, 97, 1, 70, 128, 0, 0, 0, 0, 0, 0,
                  0, 97, 2}).code, DecodeErrorCode::DuplicateMapKey);  // 0.0 and -0.0 (observed)
+  // Larger maps (sorted checks) under every key spelling validate() compares without building.
+  Bytes big{131, 116, 0, 0, 0, 20};
+  for (std::uint8_t k = 0; k < 19; ++k) big.insert(big.end(), {119, 2, 'k', std::uint8_t('a' + k), 106});
+  Bytes with_dup = big;
+  with_dup.insert(with_dup.end(), {100, 0, 2, 'k', 'c', 106});  // 'kc' again, as ATOM_EXT
+  EXPECT_EQ(bad(with_dup).code, DecodeErrorCode::DuplicateMapKey);
+  big.insert(big.end(), {100, 0, 2, 'k', 'z', 106});
+  EXPECT_EQ(ok(big).as_map().pairs.size(), 20u);
   // Decode order is kept.
   Term m = ok({131, 116, 0, 0, 0, 2, 97, 2, 106, 97, 1, 106});
   EXPECT_EQ(m.as_map().pairs[0].first.as_integer(), 2);
