@@ -460,6 +460,26 @@ bool detail::check_with_engine(Cursor& c) {
   return Engine<false>(c, nullptr).run(unused);
 }
 
+namespace {
+const DecodeOptions& default_options() {
+  static const DecodeOptions options;
+  return options;
+}
+}  // namespace
+
+Result<Decoded, DecodeError> decode(std::span<const std::uint8_t> bytes) {
+  return decode(bytes, default_options());
+}
+Result<Term, DecodeError> decode_exact(std::span<const std::uint8_t> bytes) {
+  return decode_exact(bytes, default_options());
+}
+Result<Decoded, DecodeError> decode_body(std::span<const std::uint8_t> bytes) {
+  return decode_body(bytes, default_options());
+}
+Result<std::size_t, DecodeError> validate(std::span<const std::uint8_t> bytes) {
+  return validate(bytes, default_options());
+}
+
 std::string_view to_string(DecodeErrorCode code) {
   switch (code) {
     case Code::Truncated: return "truncated";

@@ -84,15 +84,24 @@ struct Decoded {
 
 // binary_to_term/1: bytes start with 131; trailing bytes are ignored, as OTP 25 does.
 Result<Decoded, DecodeError> decode(std::span<const std::uint8_t> bytes,
-                                    const DecodeOptions& options = {});
+                                    const DecodeOptions& options);
 // Like decode(), but fails with TrailingBytes if anything follows the term.
 Result<Term, DecodeError> decode_exact(std::span<const std::uint8_t> bytes,
-                                       const DecodeOptions& options = {});
+                                       const DecodeOptions& options);
 // A term body without the 131 (inside distribution messages after a 'D'/'E' header).
 Result<Decoded, DecodeError> decode_body(std::span<const std::uint8_t> bytes,
-                                         const DecodeOptions& options = {});
+                                         const DecodeOptions& options);
 // Checks that bytes hold one valid term (with 131) without building it; returns the bytes used.
+// Same verdict as decode() (and the same error, except that the offset of an error found inside
+// a map with non-simple keys may differ).
 Result<std::size_t, DecodeError> validate(std::span<const std::uint8_t> bytes,
-                                          const DecodeOptions& options = {});
+                                          const DecodeOptions& options);
+
+// The same with default options (overloads rather than default arguments: no DecodeOptions is
+// built per call).
+Result<Decoded, DecodeError> decode(std::span<const std::uint8_t> bytes);
+Result<Term, DecodeError> decode_exact(std::span<const std::uint8_t> bytes);
+Result<Decoded, DecodeError> decode_body(std::span<const std::uint8_t> bytes);
+Result<std::size_t, DecodeError> validate(std::span<const std::uint8_t> bytes);
 
 }  // namespace distspec::etf
