@@ -171,6 +171,10 @@ bool ChildProcess::wait_exit(Clock::time_point deadline) {
   return true;
 }
 
+int ChildProcess::exit_code() {
+  return running() ? -1 : impl_->child.exit_code();
+}
+
 void ChildProcess::signal_group(int sig) {
   if (pid_ > 0 && !group_gone_) ::killpg(pid_, sig);
 }

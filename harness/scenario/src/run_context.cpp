@@ -1,5 +1,7 @@
 #include "distspec/scenario/run_context.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,25 +74,58 @@ std::string RunContext::app_build_path(const std::string& app_dir) const {
   return it == app_builds_.end() ? std::string() : it->second;
 }
 
+namespace {
+
+// Newest modification time of the files mix compiles from.
+fs::file_time_type newest_source(const fs::path& app_dir) {
+  std::error_code ec;
+  auto newest = fs::last_write_time(app_dir / "mix.exs", ec);
+  for (const char* sub : {"lib", "config"}) {
+    if (!fs::is_directory(app_dir / sub, ec)) continue;
+    for (const auto& entry : fs::recursive_directory_iterator(app_dir / sub, ec))
+      newest = std::max(newest, fs::last_write_time(entry.path(), ec));
+  }
+  return newest;
+}
+
+bool build_is_fresh(const fs::path& app_dir, const fs::path& build) {
+  std::error_code ec;
+  auto built = fs::last_write_time(build / "compiled.stamp", ec);  // written after a good compile
+  return !ec && built > newest_source(app_dir);
+}
+
+}  // namespace
+
 void RunContext::build_apps(const std::vector<std::string>& app_dirs) {
   for (const auto& dir : app_dirs) {
     if (app_builds_.count(dir)) continue;
-    std::string build = temp_dir_ + "/build/" + fs::path(dir).filename().string();
-    ChildProcess mix({"mix", {"compile"},
-                      {{"MIX_BUILD_PATH", build}, {"MIX_ENV", "dev"}, {"HOME", home_dir_}},
-                      dir});
-    mix.close_input();
-    mix.wait_exit(Clock::now() + std::chrono::minutes(3));
-    // Let the reader finish so the output is complete before it is read.
-    mix.output().wait_for(0, Clock::now() + std::chrono::seconds(2),
-                          [](const std::string&) { return false; });
+    // The app's own _build/distspec, reused while no source changed (a lock keeps two runs
+    // from compiling at once); the run's temp dir when the app folder is not writable.
+    fs::path build = fs::path(dir) / "_build" / "distspec";
     std::error_code ec;
-    if (!fs::exists(fs::path(build) / "lib", ec)) {
-      std::string text;
-      for (const auto& line : mix.output().last(30)) text += "\n  " + line;
-      throw std::runtime_error("mix compile failed in " + dir + ":" + text);
+    fs::create_directories(build, ec);
+    int lock = ec ? -1 : ::open((build.string() + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock < 0) build = fs::path(temp_dir_) / "build" / fs::path(dir).filename();
+    else ::flock(lock, LOCK_EX);
+    if (!build_is_fresh(dir, build)) {
+      ChildProcess mix({"mix", {"compile"},
+                        {{"MIX_BUILD_PATH", build.string()}, {"MIX_ENV", "dev"}, {"HOME", home_dir_}},
+                        dir});
+      mix.close_input();
+      mix.wait_exit(Clock::now() + std::chrono::minutes(3));
+      // Let the reader finish so the output is complete before it is read.
+      mix.output().wait_for(0, Clock::now() + std::chrono::seconds(2),
+                            [](const std::string&) { return false; });
+      if (mix.exit_code() == 0) std::ofstream(build / "compiled.stamp") << "mix compile succeeded\n";
+      if (!build_is_fresh(dir, build)) {
+        if (lock >= 0) ::close(lock);
+        std::string text;
+        for (const auto& line : mix.output().last(30)) text += "\n  " + line;
+        throw std::runtime_error("mix compile failed in " + dir + ":" + text);
+      }
     }
-    app_builds_[dir] = build;
+    if (lock >= 0) ::close(lock);
+    app_builds_[dir] = build.string();
   }
 }
 

@@ -37,6 +37,7 @@ class ChildProcess {
   void close_input();
   bool running();
   bool wait_exit(Clock::time_point deadline);  // true when it exited before the deadline
+  int exit_code();                              // after it exited; -1 while it runs
   void kill_group();                            // SIGKILL to the group, then reaped
   void signal_group(int sig);                   // e.g. SIGTERM for an orderly stop
   pid_t pid() const { return pid_; }

@@ -32,7 +32,8 @@ class RunContext {
   bool own_epmd() const { return epmd_ != nullptr; }
   const std::string& temp_dir() const { return temp_dir_; }
 
-  // Compiles each mix project once (MIX_BUILD_PATH under the temp dir). Throws with mix's
+  // Compiles each mix project once per run, into <app>/_build/distspec (MIX_BUILD_PATH), or
+  // reuses that build when no file of mix.exs, lib/ or config/ is newer. Throws with mix's
   // output when a compile fails.
   void build_apps(const std::vector<std::string>& app_dirs);
   std::string app_build_path(const std::string& app_dir) const;
