@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string_view>
 
+#include "support/etf_canonical.hpp"
+
 namespace distspec::fuzz {
 namespace {
 bool contains(std::span<const std::uint8_t> input, std::string_view needle) {
@@ -12,6 +14,9 @@ bool contains(std::span<const std::uint8_t> input, std::string_view needle) {
 }  // namespace
 
 std::optional<std::string_view> allowed_beam_difference(const Disagreement& d) {
+  // Patterns are looked for in what a top-level COMPRESSED term inflates to.
+  const auto inflated = inflate_envelope(d.input);
+  const std::span<const std::uint8_t> body = inflated ? std::span<const std::uint8_t>(*inflated) : d.input;
   using Code = etf::DecodeErrorCode;
   const auto code = d.our_error ? std::optional(d.our_error->code) : std::nullopt;
   const std::size_t at = d.our_error ? d.our_error->offset : 0;
@@ -22,11 +27,11 @@ std::optional<std::string_view> allowed_beam_difference(const Disagreement& d) {
   if (d.oracle_accepted && code == Code::TooDeep)
     return "nesting beyond DecodeOptions::max_depth: BEAM has no depth limit";
   const bool zero_word_reference =
-      contains(d.input, std::string_view("Z\0\0", 3)) || contains(d.input, std::string_view("r\0\0", 3));
+      contains(body, std::string_view("Z\0\0", 3)) || contains(body, std::string_view("r\0\0", 3));
   if (d.oracle_accepted && (code == Code::BadReference || d.kind == DiffKind::Used) && zero_word_reference)
     return "reference with 0 words: OTP 25.2.3 accepts it and reads 4 bytes past its data "
            "(pitfalls §29)";
-  if (!d.oracle_accepted && !d.our_error && contains(d.input, "nonode@nohost"))
+  if (!d.oracle_accepted && !d.our_error && contains(body, "nonode@nohost"))
     return "pid/port/reference naming the oracle's own node (nonode@nohost): BEAM applies "
            "local-node range checks (term-format.md §3.4) that need the local node's identity";
   return std::nullopt;

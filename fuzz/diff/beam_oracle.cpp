@@ -58,11 +58,15 @@ void BeamOracle::start() {
   process_ = std::make_unique<Process>();
   auto exe = erl_.find('/') == std::string::npos ? bp::search_path(erl_) : boost::filesystem::path(erl_);
   if (exe.empty()) throw std::runtime_error("cannot find " + erl_);
-  process_->child = bp::child(exe, "-noinput", "-noshell", "-eval", kOracleLoop,
+  // -noinput keeps the runtime's stdin reader off fd 0 (the oracle's port owns it; -noshell
+  // would let it steal the requests); the logger writes to stderr so only packets reach fd 1.
+  process_->child = bp::child(exe, "-noinput", "-kernel", "logger",
+                              "[{handler,default,logger_std_h,#{config=>#{type=>standard_error}}}]",
+                              "-eval", kOracleLoop,
                               bp::std_in < process_->to, bp::std_out > process_->from, bp::std_err > bp::null);
 }
 
-std::vector<std::uint8_t> BeamOracle::request(std::span<const std::uint8_t> payload) {
+std::optional<std::vector<std::uint8_t>> BeamOracle::request(std::span<const std::uint8_t> payload) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (!process_ || !process_->child.running()) start();
     const std::uint32_t n = payload.size();
@@ -79,28 +83,31 @@ std::vector<std::uint8_t> BeamOracle::request(std::span<const std::uint8_t> payl
     process_.reset();  // died (or its pipe broke): start a fresh one and ask again
     ++restarts_;
   }
-  throw std::runtime_error("the BEAM oracle does not answer");
+  return std::nullopt;
 }
 
-BeamVerdict BeamOracle::binary_to_term(std::span<const std::uint8_t> bytes) {
+std::optional<BeamVerdict> BeamOracle::binary_to_term(std::span<const std::uint8_t> bytes) {
   if (++requests_since_atom_check_ >= kAtomCheckEvery) {
     requests_since_atom_check_ = 0;
     const std::uint8_t ask = 1;
-    auto count = request({&ask, 1});
+    auto reply = request({&ask, 1});
+    const std::vector<std::uint8_t> count = reply ? *reply : std::vector<std::uint8_t>{};
     if (count.size() == 4 &&
         ((std::size_t(count[0]) << 24) | (count[1] << 16) | (count[2] << 8) | count[3]) > kAtomRestartThreshold)
       start();
   }
   std::vector<std::uint8_t> payload{0};
   payload.insert(payload.end(), bytes.begin(), bytes.end());
-  auto reply = request(payload);
+  auto answer = request(payload);
+  if (!answer) return std::nullopt;
+  const std::vector<std::uint8_t>& reply = *answer;
   BeamVerdict v;
   if (reply.size() >= 9 && reply[0] == 0) {
     auto be32 = [&](std::size_t at) {
       return (std::size_t(reply[at]) << 24) | (reply[at + 1] << 16) | (reply[at + 2] << 8) | reply[at + 3];
     };
     const std::size_t t2b_size = be32(5);
-    if (9 + t2b_size > reply.size()) throw std::runtime_error("malformed reply from the BEAM oracle");
+    if (9 + t2b_size > reply.size()) return std::nullopt;
     v.accepted = true;
     v.used = be32(1);
     v.reencoded.assign(reply.begin() + 9, reply.begin() + 9 + t2b_size);

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -28,13 +29,14 @@ class BeamOracle {
   BeamOracle(const BeamOracle&) = delete;
   BeamOracle& operator=(const BeamOracle&) = delete;
 
-  // Throws std::runtime_error when the BEAM cannot be started or answers garbage twice in a row.
-  BeamVerdict binary_to_term(std::span<const std::uint8_t> bytes);
+  // nullopt when the BEAM died on this input twice (it is restarted for the next one). Throws
+  // std::runtime_error when it cannot be started.
+  std::optional<BeamVerdict> binary_to_term(std::span<const std::uint8_t> bytes);
   std::size_t restarts() const { return restarts_; }
 
  private:
   struct Process;
-  std::vector<std::uint8_t> request(std::span<const std::uint8_t> payload);
+  std::optional<std::vector<std::uint8_t>> request(std::span<const std::uint8_t> payload);
   void start();
   std::string erl_;
   std::unique_ptr<Process> process_;
