@@ -49,7 +49,7 @@ int run_ping(std::span<const std::string_view> args) {
   options.register_with_epmd = false;
   options.host_ping_pong = false;
   options.record_corpus_dir = flags.value("--record-corpus");
-  options.log = node::stderr_log_sink(flags.has("--verbose"));
+  options.log = client_log_sink(flags.has("--verbose"));
   auto created = node::Node::create(std::move(options));
   if (!created) {
     std::fprintf(stderr, "distspec ping: %s\n", created.error().message.c_str());

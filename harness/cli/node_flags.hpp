@@ -76,6 +76,15 @@ inline std::optional<unsigned long> parse_number(const std::string& text, unsign
   return value;
 }
 
+// Short-lived clients (ping, call) log warnings and errors only, unless --verbose.
+inline node::LogSink client_log_sink(bool verbose) {
+  auto sink = node::stderr_log_sink(verbose);
+  if (verbose) return sink;
+  return [sink](node::LogLevel level, std::string_view line) {
+    if (level >= node::LogLevel::Warning) sink(level, line);
+  };
+}
+
 // --cookie / --cookie-file / ~/.erlang.cookie; prints erl's message on failure.
 inline std::optional<proto::Cookie> cookie_from_flags(const ParsedFlags& flags, const char* command) {
   node::CookieSources sources{flags.value("--cookie"), flags.value("--cookie-file")};

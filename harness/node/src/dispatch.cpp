@@ -40,16 +40,23 @@ void Node::Impl::dispatch(Connection& connection, proto::DistMessage message) {
   std::visit(
       [&](auto& c) {
         using T = std::decay_t<decltype(c)>;
+        // Messages are logged by operation and address only: payloads are the peer's data.
         if constexpr (std::is_same_v<T, proto::Send> || std::is_same_v<T, proto::SendTT>) {
-          table->send(c.to, *payload);
+          bool delivered = table->send(c.to, *payload);
+          log.info(std::string(op_name(message)) + " from " + peer + " to " + describe_pid(c.to) +
+                   (delivered ? "" : " (no such process, dropped)"));
         } else if constexpr (std::is_same_v<T, proto::SendSender> || std::is_same_v<T, proto::SendSenderTT>) {
-          table->send(c.to, *payload);
+          bool delivered = table->send(c.to, *payload);
+          log.info(std::string(op_name(message)) + " from " + describe_pid(c.from) + " to " + describe_pid(c.to) +
+                   (delivered ? "" : " (no such process, dropped)"));
         } else if constexpr (std::is_same_v<T, proto::RegSend> || std::is_same_v<T, proto::RegSendTT>) {
-          log.debug("REG_SEND from " + describe_pid(c.from) + " to " + c.to_name.name);
-          if (!table->send_named(c.to_name.name, *payload))
-            log.debug("REG_SEND to unregistered name " + c.to_name.name + " dropped");
+          bool delivered = table->send_named(c.to_name.name, *payload);
+          log.info(std::string(op_name(message)) + " from " + describe_pid(c.from) + " to " + c.to_name.name +
+                   (delivered ? "" : " (not registered, dropped)"));
         } else if constexpr (std::is_same_v<T, proto::AliasSend> || std::is_same_v<T, proto::AliasSendTT>) {
-          table->send_alias(c.alias, *payload);
+          bool delivered = table->send_alias(c.alias, *payload);
+          log.info(std::string(op_name(message)) + " from " + describe_pid(c.from) +
+                   (delivered ? " to an alias" : " to an inactive alias (dropped)"));
         } else if constexpr (std::is_same_v<T, proto::Link>) {
           if (from_peer(c.from)) table->on_remote_link(c.from, c.to);
         } else if constexpr (std::is_same_v<T, proto::Unlink>) {
