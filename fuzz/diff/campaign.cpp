@@ -25,6 +25,8 @@
 namespace distspec::fuzz {
 namespace {
 using Bytes = std::vector<std::uint8_t>;
+// One kind of disagreement usually has one cause: keep a few examples, count the rest.
+constexpr std::uint64_t kMaxSavedPerKind = 20;
 
 class BeamDecoderOracle final : public DecoderOracle {
  public:
@@ -107,8 +109,9 @@ class Campaign {
       return std::nullopt;
     }
     Finding f{kind_name(*kind), std::nullopt};
-    if (options_.against == Oracle::Beam)
-      f.allowed = allowed_beam_difference({*kind, input, ours.ok() ? nullptr : &ours.error(), accepted});
+    const Disagreement d{*kind, input, ours.ok() ? nullptr : &ours.error(), ours.ok() ? &ours->term : nullptr,
+                         accepted};
+    f.allowed = options_.against == Oracle::Beam ? allowed_beam_difference(d) : allowed_ei_difference(d);
     return f;
   }
 
@@ -181,6 +184,7 @@ class Campaign {
         ++allowed_counts_[std::string(*finding->allowed)];
       } else if (finding) {
         ++summary_.disagreements;
+        if (++saved_per_kind_[finding->kind] > kMaxSavedPerKind) continue;  // counted, not saved
         // A crashing oracle restarts on every try: minimizing would take minutes.
         save(finding->kind == "oracle-crash" ? input : minimize(input, finding->kind), finding->kind);
       }
@@ -197,6 +201,9 @@ class Campaign {
                  (unsigned long long)summary_.inputs, seconds, summary_.inputs / std::max(seconds, 1e-9),
                  (unsigned long long)summary_.both_accept, (unsigned long long)summary_.both_reject,
                  (unsigned long long)summary_.allowed, (unsigned long long)summary_.disagreements);
+    for (auto& [kind, count] : saved_per_kind_)
+      std::fprintf(out_, "  disagreements of kind %s: %llu (%llu saved)\n", kind.c_str(), (unsigned long long)count,
+                   (unsigned long long)std::min(count, kMaxSavedPerKind));
     for (auto& [reason, count] : allowed_counts_)
       std::fprintf(out_, "  allowed %llu x: %s\n", (unsigned long long)count, reason.c_str());
     return summary_;
@@ -223,6 +230,7 @@ class Campaign {
   DiffSummary summary_;
   std::uint64_t* last_agreement_ = nullptr;  // the counter the last compare() agreed on
   std::map<std::string, std::uint64_t> allowed_counts_;
+  std::map<std::string, std::uint64_t> saved_per_kind_;
 };
 
 }  // namespace
