@@ -14,29 +14,35 @@
 namespace distspec::etf {
 namespace {
 
+// Appends to a vector through a raw cursor: the vector is grown ahead (amortized doubling) and
+// trimmed to what was written by finish(), so a write is a bounds check and a store.
 class Writer {
  public:
-  explicit Writer(std::vector<std::uint8_t>& out) : out_(out) {}
+  explicit Writer(std::vector<std::uint8_t>& out) : out_(out), used_(out.size()) {}
   std::uint8_t* grow(std::size_t n) {
-    std::size_t old = out_.size();
-    out_.resize(old + n);
-    return out_.data() + old;
+    if (out_.size() - used_ < n) out_.resize(std::max(out_.size() * 2, used_ + n + 64));
+    std::uint8_t* p = out_.data() + used_;
+    used_ += n;
+    return p;
   }
-  void u8(std::uint8_t v) { out_.push_back(v); }
+  void u8(std::uint8_t v) { *grow(1) = v; }
   void u16(std::uint16_t v) { store(grow(2), v, 2); }
   void u32(std::uint32_t v) { store(grow(4), v, 4); }
   void u64(std::uint64_t v) { store(grow(8), v, 8); }
   void bytes(const void* p, std::size_t n) {
     if (n) std::memcpy(grow(n), p, n);
   }
-  std::size_t size() const { return out_.size(); }
-  void patch32(std::size_t at, std::uint32_t v) { store(out_.data() + at, v, 4); }
+  std::size_t size() const { return used_; }
+  std::uint8_t* at(std::size_t offset) { return out_.data() + offset; }
+  void patch32(std::size_t offset, std::uint32_t v) { store(out_.data() + offset, v, 4); }
+  void finish() { out_.resize(used_); }
 
  private:
   static void store(std::uint8_t* p, std::uint64_t v, int n) {
     for (int i = n - 1; i >= 0; --i, v >>= 8) p[i] = std::uint8_t(v);
   }
   std::vector<std::uint8_t>& out_;
+  std::size_t used_;
 };
 
 class Encoder {
@@ -145,8 +151,7 @@ void Encoder::atom(const Atom& a) {
         if (c >= 0x80) c = std::uint8_t((c & 0x1F) << 6 | (std::uint8_t(s[++i]) & 0x3F));
         w_.u8(c);
       }
-      std::uint8_t* len = w_.grow(0) - n - 2;
-      (void)at;
+      std::uint8_t* len = w_.at(at + 1);
       len[0] = std::uint8_t(n >> 8);
       len[1] = std::uint8_t(n);
       return;
@@ -218,8 +223,7 @@ void Encoder::bitstring(const Bitstring& b) {
   w_.u32(std::uint32_t(b.byte_size));
   w_.u8(b.bits_in_last_byte);
   w_.bytes(b.data, b.byte_size);
-  std::uint8_t* last = w_.grow(0) - 1;
-  *last &= std::uint8_t(0xFF << (8 - b.bits_in_last_byte));  // unused bits are written as zero
+  *w_.at(w_.size() - 1) &= std::uint8_t(0xFF << (8 - b.bits_in_last_byte));  // unused bits: zero
 }
 
 void Encoder::local_fun(const LocalFun& f) {
@@ -240,6 +244,10 @@ void Encoder::local_fun(const LocalFun& f) {
 
 void Encoder::run(const Term& root) {
   stack_.push_back({&root, 0});
+  struct Trim {
+    Writer& w;
+    ~Trim() { w.finish(); }
+  } trim{w_};
   while (!stack_.empty()) {
     Pending p = stack_.back();
     stack_.pop_back();
@@ -340,8 +348,8 @@ std::vector<std::uint8_t> encode(const Term& term, const EncodeOptions& options)
     return out;
   packed[0] = tag::kVersion;
   packed[1] = tag::kCompressed;
-  Writer(packed).patch32(2, std::uint32_t(body));
   packed.resize(6 + packed_size);
+  for (int k = 0; k < 4; ++k) packed[2 + k] = std::uint8_t(body >> (24 - 8 * k));
   return packed;
 }
 
