@@ -66,7 +66,9 @@ int copy_term(const char* buf, int* index, ei_x_buff* x, int depth) {
     }
     case ERL_LIST_EXT: {
       int arity;
-      if (ei_decode_list_header(buf, index, &arity) < 0 || ei_x_encode_list_header(x, arity) < 0) return -1;
+      if (ei_decode_list_header(buf, index, &arity) < 0) return -1;
+      // LIST_EXT of length 0 is just its tail; ei_x_encode_list_header(x, 0) would write a [] too.
+      if (arity > 0 && ei_x_encode_list_header(x, arity) < 0) return -1;
       for (int i = 0; i < arity; ++i)
         if (copy_term(buf, index, x, depth + 1) < 0) return -1;
       return copy_term(buf, index, x, depth + 1);  // the tail
