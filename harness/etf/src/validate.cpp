@@ -36,7 +36,9 @@ struct KeyForm {
   friend bool operator<(const KeyForm& x, const KeyForm& y) {
     if (x.kind != y.kind) return x.kind < y.kind;
     if (x.number != y.number) return x.number < y.number;
-    int c = std::memcmp(x.bytes, y.bytes, std::min(x.size, y.size));
+    const std::size_t common = std::min(x.size, y.size);
+    // memcmp with a null pointer is undefined even for length 0 (integer keys carry no bytes).
+    int c = common == 0 ? 0 : std::memcmp(x.bytes, y.bytes, common);
     return c != 0 ? c < 0 : x.size < y.size;
   }
 };
