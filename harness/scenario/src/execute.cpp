@@ -4,6 +4,7 @@
 #include <regex>
 #include <thread>
 
+#include "distspec/etf/text.hpp"
 #include "distspec/scenario/interpolate.hpp"
 #include "distspec/scenario/node_kind.hpp"
 #include "distspec/scenario/process.hpp"
@@ -17,6 +18,17 @@ constexpr std::chrono::milliseconds kWaitUntilPause{50};
 
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+// What a peer step does, in Elixir words, for reports.
+std::string describe_peer_step(const Step& step) {
+  if (step.action == "ping") return ":net_adm.ping(:'" + step.text + "')";
+  std::string to = step.peer_pid.empty() ? "{" + step.peer_name + ", :'" + step.peer_node + "'}"
+                                         : step.peer_pid;
+  if (step.action == "call")
+    return "GenServer.call(" + to + ", " + step.text + ", " +
+           std::to_string(step.call_timeout.count()) + ")  # Erlang term text";
+  return "send(" + to + ", " + step.text + ")  # Erlang term text";
 }
 
 std::string trim(const std::string& s) {
@@ -209,7 +221,9 @@ class ScenarioRun {
     } else {  // ping, call, send: the peer actions
       Step expanded = step;
       expanded.text = record.input;
-      expanded.target = expand(step.target);
+      expanded.peer_node = expand(step.peer_node);
+      expanded.peer_pid = expand(step.peer_pid);
+      record.input = describe_peer_step(expanded);
       auto r = node.peer_action(expanded, deadline);
       judge(step, r, record);
     }
@@ -235,8 +249,15 @@ class ScenarioRun {
 
   Step expanded_expectations(const Step& step) const {
     Step out = step;
-    if (out.expect) out.expect = expand(*out.expect);
-    for (auto& e : out.expect_any) e = expand(e);
+    // A call's reply is printed by etf::format; an expected term is compared in that form too,
+    // so `{ok, 1}` matches `{ok,1}`. Texts that are no term (`** (exit) ...`) stay as written.
+    auto canonical = [&](const std::string& text) {
+      if (step.action != "call") return text;
+      auto term = etf::parse(text);
+      return term ? etf::format(term.value()) : text;
+    };
+    if (out.expect) out.expect = canonical(expand(*out.expect));
+    for (auto& e : out.expect_any) e = canonical(expand(e));
     if (out.expect_match) out.expect_match = expand(*out.expect_match);
     return out;
   }

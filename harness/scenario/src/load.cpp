@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "distspec/etf/text.hpp"
 #include "distspec/scenario/interpolate.hpp"
 #include "distspec/scenario/node_kind.hpp"
 
@@ -22,8 +23,10 @@ const std::vector<std::string> kScenarioKeys = {
     "prevent_overlapping_partitions", "nodes", "steps"};
 const std::vector<std::string> kNodeKeys = {"kind", "app",  "cookie", "hidden", "name",
                                             "names", "epmd", "flags",  "script", "start"};
-const std::vector<std::string> kStepOptionKeys = {"on", "to", "expect", "expect_any",
-                                                  "expect_match", "timeout", "note"};
+const std::vector<std::string> kStepOptionKeys = {"on", "expect", "expect_any", "expect_match",
+                                                  "timeout", "note"};
+const std::vector<std::string> kCallKeys = {"node", "name", "request", "timeout"};
+const std::vector<std::string> kSendKeys = {"node", "name", "pid", "message"};
 
 std::string join(const std::vector<std::string>& words) {
   std::string out;
@@ -148,6 +151,54 @@ class Loader {
     return text;
   }
 
+  // A term in Erlang term text; ${name} references are checked, and the text must parse once
+  // they are replaced (by a node name, the only thing they can become).
+  std::string checked_term(const YAML::Node& v, const std::string& what) {
+    auto text = checked_text(v, what);
+    auto sample = interpolate(text, [](const std::string&) -> std::optional<std::string> {
+      return std::string("n_x@h");
+    });
+    if (auto parsed = etf::parse(sample); !parsed)
+      error(mark_of(v), what + ": not a term in Erlang term text (" + parsed.error().message +
+                            " at column " + std::to_string(parsed.error().column) + ")");
+    return text;
+  }
+
+  // call: {node, name, request, timeout?}; send: {node, name, message} or {pid, message}.
+  void load_peer_message(const YAML::Node& v, Step& step, const std::string& what) {
+    const bool call = step.action == "call";
+    const char* term_key = call ? "request" : "message";
+    if (!v.IsMap())
+      return error(mark_of(v), what + (call ? ": expected a mapping {node: NODE, name: NAME, request: TERM}"
+                                            : ": expected a mapping {node: NODE, name: NAME, message: TERM}"
+                                              " or {pid: PID, message: TERM}"));
+    check_keys(v, call ? kCallKeys : kSendKeys, what);
+    if (auto n = v["node"]) step.peer_node = checked_text(n, "node");
+    if (auto n = v["name"]) {
+      step.peer_name = scalar(n, "name");
+      static const std::regex kName("[A-Za-z][A-Za-z0-9_.@]*");
+      if (!std::regex_match(step.peer_name, kName))
+        error(mark_of(n), what + ": name: expected a registered name such as PingPong or net_kernel");
+    }
+    if (auto p = v["pid"]) {
+      step.peer_pid = checked_text(p, "pid");
+      auto sample = interpolate(step.peer_pid, [](const std::string&) -> std::optional<std::string> {
+        return std::string("n_x@h");
+      });
+      auto parsed = etf::parse(sample);
+      if (!parsed || parsed.value().kind() != etf::Term::Kind::Pid)
+        error(mark_of(p), what + ": pid: expected a pid such as #Pid<'${a}'.80.0.1>");
+    }
+    if (auto t = v[term_key]) step.text = checked_term(t, term_key);
+    else error(mark_of(v), what + ": missing '" + term_key + "' (the term, in Erlang term text)");
+    if (auto t = v["timeout"]) step.call_timeout = duration(t, "timeout");
+    if (!step.peer_pid.empty()) {
+      if (v["name"] || v["node"]) error(mark_of(v), what + ": give either pid or node and name");
+    } else if (step.peer_node.empty() || step.peer_name.empty()) {
+      error(mark_of(v), what + ": needs node: and name: (the registered name and its node)");
+    }
+  }
+
   std::string node_names() {
     std::vector<std::string> names;
     for (const auto& [key, _] : scenario_.nodes) names.push_back(key);
@@ -222,7 +273,10 @@ class Loader {
       if (s == "unreachable") spec.epmd = EpmdChoice::unreachable;
       else if (s != "run") error(mark_of(e), what + ": epmd: expected run or unreachable");
     }
-    if (auto f = v["flags"]) spec.flags = string_list(f, "flags");
+    if (auto f = v["flags"]) {
+      spec.flags = string_list(f, "flags");
+      if (spec.kind == "peer") error(mark_of(f), what + ": flags: peer nodes take no emulator flags");
+    }
     if (auto s = v["script"]) {
       spec.script = scalar(s, "script");
       if (spec.kind != "elixir") error(mark_of(s), what + ": script: is for elixir nodes only");
@@ -272,6 +326,8 @@ class Loader {
       step.node = scalar(value, step.action);
     } else if (step.action == "sleep") {
       step.sleep = duration(value, "sleep");
+    } else if (step.action == "call" || step.action == "send") {
+      load_peer_message(value, step, what);
     } else {
       step.text = checked_text(value, step.action);
     }
@@ -282,10 +338,6 @@ class Loader {
         step.node = scalar(on, "on");
     } else if (!action->node_in_value && step.action != "sleep") {
       error(step.mark, what + ": missing 'on:' (the node it runs on)");
-    }
-    if (auto to = v["to"]) {
-      if (step.action != "call" && step.action != "send") error(mark_of(to), what + ": to: is for call and send");
-      step.target = checked_text(to, "to");
     }
     if (auto e = v["expect"]) step.expect = checked_text(e, "expect");
     if (auto e = v["expect_any"]) {
@@ -320,8 +372,8 @@ class Loader {
     }
     if (step.action == "wait_until" && !step.has_expectation())
       error(step.mark, what + ": needs expect, expect_any or expect_match (what to wait for)");
-    if ((step.action == "call" || step.action == "send") && step.target.empty())
-      error(step.mark, what + ": needs to: (the registered name or process it goes to)");
+    if (step.action == "ping" && step.expect && *step.expect != "pong" && *step.expect != "pang")
+      error(mark_of(v["expect"]), what + ": expect: for ping is pong or pang");
     if (step.node.empty() || step.action == "sleep") return;
     auto node = scenario_.nodes.find(step.node);
     if (node == scenario_.nodes.end())

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "beam_node.hpp"
+#include "peer_node.hpp"
 
 namespace distspec::scenario {
 
@@ -16,12 +17,11 @@ EvalResult NodeDriver::peer_action(const Step& step, Clock::time_point) {
 
 namespace {
 
-// The C++ peer plugs in here: a `make` that returns its NodeDriver, and `unavailable` cleared.
 constexpr std::array kNodeKinds = {
     NodeKindInfo{"iex", "", true, false, &make_iex_node},
     NodeKindInfo{"erl", "", true, false, &make_erl_node},
     NodeKindInfo{"elixir", "", false, false, &make_elixir_node},
-    NodeKindInfo{"peer", "node kind peer needs the C++ node (not built yet)", false, true, nullptr},
+    NodeKindInfo{"peer", "", false, true, &make_peer_node},
 };
 
 constexpr std::array kStepActions = {
@@ -35,8 +35,8 @@ constexpr std::array kStepActions = {
     StepActionInfo{"kill", StepNeeds::nothing, true, false, "SIGKILL a node's process group"},
     StepActionInfo{"sleep", StepNeeds::nothing, false, false, "wait a fixed time"},
     StepActionInfo{"ping", StepNeeds::peer_node, false, true, "peer: ping a node (pong/pang)"},
-    StepActionInfo{"call", StepNeeds::peer_node, false, true, "peer: gen_call a registered name"},
-    StepActionInfo{"send", StepNeeds::peer_node, false, false, "peer: send a term to a name"},
+    StepActionInfo{"call", StepNeeds::peer_node, false, true, "peer: gen_call a registered name on a node"},
+    StepActionInfo{"send", StepNeeds::peer_node, false, false, "peer: send a term to a registered name or a pid"},
 };
 
 }  // namespace

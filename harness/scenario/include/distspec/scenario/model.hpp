@@ -50,8 +50,14 @@ struct NodeSpec {
 struct Step {
   std::string action;  // eval | log | start | stop | kill | wait_until | sleep | ping | call | send
   std::string node;    // the node it acts on (`on:`, or the value of start/stop/kill)
-  std::string text;    // eval/wait_until: the expression; log: the line; ping: target; call/send: term
-  std::string target;  // call/send: the registered name or node it goes to (`to:`)
+  std::string text;    // eval/wait_until: the expression; log: the line; ping: the node pinged;
+                       // call: the request; send: the message (terms in Erlang term text)
+  // call/send (`call: {node: N, name: NAME, request: T}`, `send: {node: N, name: NAME,
+  // message: T}` or `send: {pid: PID, message: T}`): where the term goes.
+  std::string peer_node;  // the node of the registered name
+  std::string peer_name;  // the registered name (an Elixir alias such as PingPong is Elixir.PingPong)
+  std::string peer_pid;   // send only: a pid in the term text form (#Pid<'node'.ID.SERIAL.CREATION>)
+  Duration call_timeout{5'000};  // call: as GenServer.call's timeout
   std::optional<std::string> expect;
   std::vector<std::string> expect_any;
   std::optional<std::string> expect_match;  // ECMAScript regular expression, searched
