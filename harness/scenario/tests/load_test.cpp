@@ -91,12 +91,66 @@ TEST(Load, NamesNoStepCanKnowAreErrors) {
   EXPECT_NE(e.find("t.yaml:7:5: step 3 (start): no node 'y'"), std::string::npos) << e;
 }
 
-TEST(Load, PeerKindIsRejectedUntilTheCppNodeExists) {
-  auto e = errors_of("id: x\ntitle: t\nnodes:\n  p: {kind: peer, cookie: c}\n  a: {kind: iex}\n"
-                     "steps:\n  - {on: p, ping: \"${a}\", expect: pong}\n  - {on: a, ping: \"${p}\"}\n");
-  EXPECT_NE(e.find("t.yaml:4:13: node p: node kind peer needs the C++ node (not built yet)"), std::string::npos) << e;
-  EXPECT_NE(e.find("t.yaml:8:5: step 2 (ping): ping is a peer action; node a is of kind iex (needs kind peer)"),
+TEST(Load, PeerNodeAndItsSteps) {
+  const char* yaml = R"Y(id: x
+title: t
+nodes:
+  p: {kind: peer, cookie: c, hidden: true, start: later}
+  a: {kind: iex}
+steps:
+  - {on: p, ping: "${a}", expect: pang}
+  - on: p
+    call: {node: "${a}", name: PingPong, request: "{add, 1, '${p}'}", timeout: 2s}
+    expect: "{ok,3}"
+  - on: p
+    send: {node: "${a}", name: inbox, message: "[1, <<\"x\">>]"}
+  - on: p
+    send: {pid: "#Pid<'${a}'.80.0.1>", message: hello}
+)Y";
+  auto r = load_scenario_text(yaml, "t.yaml");
+  ASSERT_TRUE(r.ok()) << errors_of(yaml);
+  const auto& s = r.value();
+  EXPECT_EQ(s.nodes.at("p").kind, "peer");
+  EXPECT_TRUE(s.nodes.at("p").hidden);
+  EXPECT_TRUE(s.nodes.at("p").start_later);
+  ASSERT_EQ(s.steps.size(), 4u);
+  EXPECT_EQ(s.steps[0].text, "${a}");
+  EXPECT_EQ(s.steps[1].peer_node, "${a}");
+  EXPECT_EQ(s.steps[1].peer_name, "PingPong");
+  EXPECT_EQ(s.steps[1].text, "{add, 1, '${p}'}");
+  EXPECT_EQ(s.steps[1].call_timeout, Duration(2000));
+  EXPECT_EQ(s.steps[2].peer_name, "inbox");
+  EXPECT_EQ(s.steps[2].text, "[1, <<\"x\">>]");
+  EXPECT_EQ(s.steps[3].peer_pid, "#Pid<'${a}'.80.0.1>");
+  EXPECT_TRUE(s.steps[3].peer_node.empty());
+}
+
+TEST(Load, PeerStepErrors) {
+  auto e = errors_of(
+      "id: x\ntitle: t\nnodes:\n  p: {kind: peer, flags: [-x]}\n  a: {kind: iex}\nsteps:\n"
+      "  - {on: a, ping: \"${p}\"}\n"                                          // 7
+      "  - {on: p, ping: \"${a}\", expect: maybe}\n"                           // 8
+      "  - {on: p, call: \"${a}\"}\n"                                          // 9
+      "  - {on: p, call: {node: \"${a}\", name: P, request: \"{a,\"}}\n"       // 10
+      "  - {on: p, call: {node: \"${a}\", request: ping, to: x}}\n"           // 11
+      "  - {on: p, send: {pid: \"not_a_pid\", message: m}}\n"                  // 12
+      "  - {on: p, send: {node: \"${a}\", name: n}}\n"                         // 13
+      "  - {on: p, send: {node: \"${zz}\", name: n, message: m}, expect: ok}\n"  // 14
+      "  - {on: p, send: {pid: \"#Pid<'${a}'.1.0.1>\", node: \"${a}\", message: m}}\n");  // 15
+  EXPECT_NE(e.find("t.yaml:4:26: node p: flags: peer nodes take no emulator flags"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:7:5: step 1 (ping): ping is a peer action; node a is of kind iex (needs kind peer)"),
             std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:8:35: step 2 (ping): expect: for ping is pong or pang"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:9:19: step 3 (call): expected a mapping {node: NODE, name: NAME, request: TERM}"),
+            std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:10:52: request: not a term in Erlang term text"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:11:49: unknown key 'to' in step 5 (call)"), std::string::npos) << e;
+  EXPECT_NE(e.find("step 5 (call): needs node: and name:"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:12:25: step 6 (send): pid: expected a pid"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:13:19: step 7 (send): missing 'message'"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:14:26: node: '${zz}' names no node"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:14:5: step 8 (send): takes no expect"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:15:19: step 9 (send): give either pid or node and name"), std::string::npos) << e;
 }
 
 TEST(Load, StepShapeErrors) {

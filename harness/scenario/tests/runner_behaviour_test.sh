@@ -65,7 +65,7 @@ case "$case_name" in
     "$distspec" run "$data/bad-schema.yaml" >"$work/out" 2>&1
     rc=$?; [ $rc -eq 2 ] || fail "exit $rc, expected 2"
     grep -q "bad-schema.yaml:4:29: unknown key 'colour'" "$work/out" || fail "unknown key position"
-    grep -q "bad-schema.yaml:5:13: node p: node kind peer needs the C++ node (not built yet)" "$work/out" || fail "peer message"
+    grep -q "bad-schema.yaml:5:26: node p: flags: peer nodes take no emulator flags" "$work/out" || fail "peer message"
     grep -q "bad-schema.yaml:7:19: eval: '\${nobody}' names no node" "$work/out" || fail "unknown name"
     grep -q "nothing was started" "$work/out" || fail "no 'nothing was started'"
     ;;

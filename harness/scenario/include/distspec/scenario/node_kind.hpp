@@ -1,7 +1,7 @@
 // Node kinds and step actions: the two tables that say what a scenario may ask for.
 //
-// To add a kind (the C++ `peer`, once harness/node exists): give its row a `make` function that
-// returns a NodeDriver, clear `unavailable`, and implement NodeDriver::peer_action for it. The
+// To add a kind: give its row a `make` function that returns a NodeDriver (the C++ `peer` is
+// src/peer_node.cpp, which implements NodeDriver::peer_action), and leave `unavailable` empty. The
 // loader rejects kinds whose `unavailable` is set and steps whose action the node's kind lacks
 // (ping/call/send need `peer_actions`, eval/wait_until need `evaluates`), so a scenario that
 // cannot run fails validation with a message instead of pretending.
