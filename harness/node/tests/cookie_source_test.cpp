@@ -10,7 +10,7 @@
 #include <string>
 
 #include "distspec/node/host_name.hpp"
-#include "support/beam.hpp"
+#include "distspec/testing/beam_processes.hpp"
 
 namespace distspec::node {
 namespace {
@@ -41,7 +41,7 @@ TEST(CookieFile, ContentRulesAreAuthErl) {
 }
 
 TEST(CookieFile, RefusesFilesOthersMayRead) {
-  auto dir = testing::make_temp_dir("cookie");
+  auto dir = distspec::testing::make_temp_dir("cookie");
   auto open = write_file(dir, "group", "SECRET", 0640);
   EXPECT_EQ(read_cookie_file(open).error().message,
             "Cookie file " + open + " must be accessible by owner only");
@@ -58,7 +58,7 @@ TEST(CookieFile, RefusesFilesOthersMayRead) {
 }
 
 TEST(CookieSources, OrderIsFlagFileHomeThenCreatesOneLikeErl) {
-  auto home = testing::make_temp_dir("home");
+  auto home = distspec::testing::make_temp_dir("home");
   std::string old_home = std::getenv("HOME") ? std::getenv("HOME") : "";
   ::setenv("HOME", home.c_str(), 1);
   ::setenv("XDG_CONFIG_HOME", (home + "/xdg").c_str(), 1);

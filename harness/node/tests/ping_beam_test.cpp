@@ -51,7 +51,7 @@ TEST(PingBeam, WePingErlWithTheSameCookie) {
 
 TEST(PingBeam, WePingErlWithAnotherCookieGetPangAndErlLogsTheRejection) {
   auto ours = start_our_node("cpp_p4", "wrong_cookie");
-  auto from = erl_a().process().lines().size();
+  auto from = erl_a().process().output().size();
   EXPECT_FALSE(ours.node->ping(erl_a().node_name(), 10s));
   std::string line = "** Connection attempt from node " + ours.node->name() +
                      " rejected. Invalid challenge reply. **";

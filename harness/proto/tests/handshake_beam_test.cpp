@@ -1,6 +1,6 @@
 // Our handshake machines against a real OTP 25 node over loopback sockets: one epmd on a free
-// port and one long-lived `erl -sname` for the suite (support/beam_peer.hpp: killed with its
-// process group on every path).
+// port and one long-lived `erl -sname` for the suite (distspec/testing/beam_processes.hpp: killed
+// with its process group on every path).
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -26,18 +26,24 @@ std::uint32_t random_u32() {
 class BeamHandshake : public ::testing::Test {
  protected:
   static constexpr const char* kCookie = "hs_beam_cookie";
-  static inline std::unique_ptr<EpmdDaemon> epmd_;
-  static inline std::unique_ptr<ErlNode> erl_;
+  static inline std::unique_ptr<EpmdProcess> epmd_;
+  static inline std::unique_ptr<BeamNode> erl_;
   static inline std::string host_;
 
   static void SetUpTestSuite() {
     host_ = short_host();
-    epmd_ = std::make_unique<EpmdDaemon>();
+    epmd_ = std::make_unique<EpmdProcess>();
     // net_setuptime 1: an attempt that our acceptor refuses with 'nok' waits for this timer
     // before connect_node returns (7 s by default).
-    erl_ = std::make_unique<ErlNode>(*epmd_, "hs_beam", kCookie,
-                                     std::vector<std::string>{"-kernel", "net_setuptime", "1"});
-    if (!erl_->up()) std::fprintf(stderr, "erl did not start:\n%s\n", erl_->process().output().c_str());
+    try {
+      erl_ = std::make_unique<BeamNode>(
+          *epmd_, distspec::testing::BeamNodeOptions{
+                      .name = "hs_beam",
+                      .cookie = kCookie,
+                      .extra_erl_args = {"-kernel", "net_setuptime", "1"}});
+    } catch (const std::exception& e) {  // the message carries the node's output
+      std::fprintf(stderr, "erl did not start: %s\n", e.what());
+    }
   }
   static void TearDownTestSuite() {
     if (erl_ && std::getenv("DISTSPEC_SHOW_ERL"))
@@ -45,7 +51,7 @@ class BeamHandshake : public ::testing::Test {
     erl_.reset();
     epmd_.reset();
   }
-  void SetUp() override { ASSERT_TRUE(erl_ && erl_->up()) << "no erl node"; }
+  void SetUp() override { ASSERT_TRUE(erl_) << "no erl node"; }
 
   InitiatorOptions initiator(const std::string& alive, const std::string& cookie) {
     InitiatorOptions o;
@@ -70,7 +76,7 @@ class BeamHandshake : public ::testing::Test {
 };
 
 TEST_F(BeamHandshake, OurInitiatorConnectsToOtp) {
-  const std::uint16_t port = epmd_->port_please("hs_beam");
+  const std::uint16_t port = epmd_port_please(epmd_->port(), "hs_beam");
   ASSERT_NE(port, 0);
   Fd s = connect_loopback(port);
   ASSERT_TRUE(s.valid());
@@ -87,7 +93,7 @@ TEST_F(BeamHandshake, OurInitiatorConnectsToOtp) {
 }
 
 TEST_F(BeamHandshake, OtpRejectsOurInitiatorWithAnotherCookie) {
-  Fd s = connect_loopback(epmd_->port_please("hs_beam"));
+  Fd s = connect_loopback(epmd_port_please(epmd_->port(), "hs_beam"));
   ASSERT_TRUE(s.valid());
   Initiator machine(initiator("hs_wrong", "not_the_cookie"));
   const std::size_t from = erl_->process().output().size();
@@ -97,12 +103,12 @@ TEST_F(BeamHandshake, OtpRejectsOurInitiatorWithAnotherCookie) {
   // OTP logs the sentence our own acceptor produces for the same failure.
   const std::string line = "** Connection attempt from node hs_wrong@" + host_ +
                            " rejected. Invalid challenge reply. **";
-  EXPECT_TRUE(erl_->process().wait_for(line, from)) << erl_->process().output().substr(from);
+  EXPECT_TRUE(erl_->process().wait_for(line, kBeamStepTimeout, from)) << erl_->process().output().substr(from);
 }
 
 TEST_F(BeamHandshake, Otp25_2ClosesVersion5SendNameWithoutStatus) {
   // Finding against OTP 25.2.3 (spec pitfalls A.2): an 'n' send_name gets no status at all.
-  Fd s = connect_loopback(epmd_->port_please("hs_beam"));
+  Fd s = connect_loopback(epmd_port_please(epmd_->port(), "hs_beam"));
   ASSERT_TRUE(s.valid());
   auto options = initiator("hs_v5", kCookie);
   options.send_name_version = 5;
@@ -116,7 +122,7 @@ TEST_F(BeamHandshake, Otp25_2ClosesVersion5SendNameWithoutStatus) {
 TEST_F(BeamHandshake, OurAcceptorAcceptsOtp) {
   std::uint16_t port = 0;
   Fd listener = listen_loopback(port);
-  auto registration = epmd_->register_node("hs_acc", port);
+  auto registration = epmd_register(epmd_->port(), "hs_acc", port);
   ASSERT_GE(registration.creation, 4u);
   const std::size_t from = erl_->send("net_kernel:connect_node('hs_acc@" + host_ + "')");
   Fd s = accept_within(listener.fd);
@@ -136,7 +142,7 @@ TEST_F(BeamHandshake, OurAcceptorAcceptsOtp) {
 TEST_F(BeamHandshake, OurAcceptorRejectsOtpWithAnotherCookie) {
   std::uint16_t port = 0;
   Fd listener = listen_loopback(port);
-  auto registration = epmd_->register_node("hs_rej", port);
+  auto registration = epmd_register(epmd_->port(), "hs_rej", port);
   ASSERT_GE(registration.creation, 4u);
   const std::size_t from = erl_->send("net_kernel:connect_node('hs_rej@" + host_ + "')");
   Fd s = accept_within(listener.fd);
@@ -157,7 +163,7 @@ TEST_F(BeamHandshake, OurAcceptorRefusesOtpWhenOurOwnAttemptWins) {
   // our own attempt pending we answer nok and OTP's connect_node fails.
   std::uint16_t port = 0;
   Fd listener = listen_loopback(port);
-  auto registration = epmd_->register_node("hs_zz", port);
+  auto registration = epmd_register(epmd_->port(), "hs_zz", port);
   ASSERT_GE(registration.creation, 4u);
   const std::size_t from = erl_->send("net_kernel:connect_node('hs_zz@" + host_ + "')");
   Fd s = accept_within(listener.fd);

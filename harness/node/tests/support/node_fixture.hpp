@@ -9,9 +9,16 @@
 #include <vector>
 
 #include "distspec/node/node.hpp"
-#include "support/beam.hpp"
+#include "distspec/testing/beam_processes.hpp"
 
 namespace distspec::node::testing {
+
+// The BEAM processes come from the shared test support (every layer's beam tests use it).
+using distspec::testing::BeamNode;
+using distspec::testing::BeamNodeOptions;
+using distspec::testing::EpmdProcess;
+using distspec::testing::make_temp_dir;
+using distspec::testing::short_host;
 
 // The test process's epmd (started on first use, on a free port; ERL_EPMD_PORT is set to it so
 // everything started afterwards, including our nodes, uses it).
