@@ -45,13 +45,36 @@ Term make_big(bool negative, const std::uint8_t* digits, std::size_t n) {
   return Term::big_integer(negative, std::vector<std::uint8_t>(digits, digits + n));
 }
 
+// exactly_equal() for the common map keys without the generic comparison: atoms, binaries and
+// small integers are equal only to their own kind (the decoder normalises integers, so an
+// Integer never equals a BigInteger). Other kinds go to exactly_equal().
+bool keys_equal(const Term& a, const Term& b) {
+  auto simple = [](Term::Kind k) {
+    return k == Term::Kind::Atom || k == Term::Kind::Integer || k == Term::Kind::Bitstring;
+  };
+  Term::Kind ka = a.kind(), kb = b.kind();
+  if (!simple(ka) || !simple(kb)) return exactly_equal(a, b);
+  if (ka != kb) return false;
+  switch (ka) {
+    case Term::Kind::Atom: return a.as_atom().name == b.as_atom().name;
+    case Term::Kind::Integer: return a.as_integer() == b.as_integer();
+    default: {
+      const Bitstring& x = a.as_bitstring();
+      const Bitstring& y = b.as_bitstring();
+      if (!x.is_binary() || !y.is_binary()) return exactly_equal(a, b);
+      return x.byte_size == y.byte_size &&
+             (x.byte_size == 0 || std::memcmp(x.data, y.data, x.byte_size) == 0);
+    }
+  }
+}
+
 // Duplicate keys by exact equality (1 and 1.0 differ; 0.0 and -0.0 do not, as in OTP 25).
 template <class KeyAt>
 bool has_duplicate_keys(std::size_t n, KeyAt key) {
   if (n <= 16) {
     for (std::size_t i = 1; i < n; ++i)
       for (std::size_t j = 0; j < i; ++j)
-        if (exactly_equal(key(i), key(j))) return true;
+        if (keys_equal(key(i), key(j))) return true;
     return false;
   }
   std::vector<const Term*> keys(n);

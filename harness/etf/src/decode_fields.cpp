@@ -64,6 +64,12 @@ bool is_local(const Cursor& c, const Atom& node, std::uint32_t creation) {
   return local && node.name == local->name && (creation == local->creation || creation == 0);
 }
 
+// Reads the node atom of a pid/port/reference. The name is only built when the caller keeps it
+// or a local node is configured to compare with: validate() checks it in place.
+bool read_node(Cursor& c, bool keep, Atom& node) {
+  return read_atom(c, keep || c.options->local_node ? &node : nullptr);
+}
+
 }  // namespace
 
 bool read_atom(Cursor& c, Atom* out) {
@@ -192,7 +198,7 @@ bool parse_float_text(const std::uint8_t* text, double& out) {
 
 bool read_pid(Cursor& c, std::uint8_t t, std::size_t at, Pid* out) {
   Atom node;
-  if (!read_atom(c, &node)) return false;
+  if (!read_node(c, out != nullptr, node)) return false;
   std::size_t fixed = t == tag::kNewPid ? 12 : 9;
   if (!c.need(fixed)) return false;
   const std::uint8_t* p = c.data + c.pos;
@@ -208,7 +214,7 @@ bool read_pid(Cursor& c, std::uint8_t t, std::size_t at, Pid* out) {
 
 bool read_port(Cursor& c, std::uint8_t t, std::size_t at, Port* out) {
   Atom node;
-  if (!read_atom(c, &node)) return false;
+  if (!read_node(c, out != nullptr, node)) return false;
   std::size_t fixed = t == tag::kV4Port ? 12 : (t == tag::kNewPort ? 8 : 5);
   if (!c.need(fixed)) return false;
   const std::uint8_t* p = c.data + c.pos;
@@ -233,7 +239,7 @@ bool read_reference(Cursor& c, std::uint8_t t, std::size_t at, Reference* out) {
     if (words == 0 || words > kMaxReferenceWords) return c.fail(Code::BadReference, at);
   }
   Atom node;
-  if (!read_atom(c, &node)) return false;
+  if (!read_node(c, out != nullptr, node)) return false;
   std::size_t creation_size = t == tag::kNewerReference ? 4 : 1;
   if (!c.need(creation_size + 4 * words)) return false;
   const std::uint8_t* p = c.data + c.pos;

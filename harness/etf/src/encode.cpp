@@ -35,6 +35,8 @@ class Writer {
   std::size_t size() const { return used_; }
   std::uint8_t* at(std::size_t offset) { return out_.data() + offset; }
   void patch32(std::size_t offset, std::uint32_t v) { store(out_.data() + offset, v, 4); }
+  // Gives back the last n bytes of a grow() that turned out larger than needed.
+  void unwrite(std::size_t n) { used_ -= n; }
   void finish() { out_.resize(used_); }
 
  private:
@@ -49,7 +51,9 @@ class Encoder {
  public:
   Encoder(std::vector<std::uint8_t>& out, const EncodeOptions& options)
       : w_(out), options_(options),
-        utf8_atoms_(options.utf8_atoms || options.minor_version >= 2) {}
+        utf8_atoms_(options.utf8_atoms || options.minor_version >= 2) {
+    stack_.reserve(64);  // enough for most terms: no regrowth from 1 element up
+  }
 
   void run(const Term& root);
 
@@ -130,30 +134,37 @@ void Encoder::atom(const Atom& a) {
   const std::string& s = a.name;
   if (!utf8_atoms_) {
     // t2b with minor_version 0/1: ATOM_EXT with Latin-1 bytes when every character is <= U+00FF.
-    bool ascii = true, latin1 = true;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      auto c = std::uint8_t(s[i]);
+    auto* text = reinterpret_cast<const std::uint8_t*>(s.data());
+    std::uint8_t any = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) any |= text[i];
+    if (any < 0x80) {  // ASCII, the common case: one copy
+      std::uint8_t* p = w_.grow(3 + s.size());
+      p[0] = tag::kAtom;
+      p[1] = std::uint8_t(s.size() >> 8);
+      p[2] = std::uint8_t(s.size());
+      if (!s.empty()) std::memcpy(p + 3, text, s.size());
+      return;
+    }
+    bool latin1 = any >= 0x80;
+    for (std::size_t i = 0; latin1 && i < s.size(); ++i) {
+      auto c = text[i];
       if (c < 0x80) continue;
-      ascii = false;
-      if ((c != 0xC2 && c != 0xC3) || i + 1 >= s.size()) {
-        latin1 = false;
-        break;
-      }
+      if ((c != 0xC2 && c != 0xC3) || i + 1 >= s.size()) latin1 = false;
       ++i;
     }
-    if (ascii || latin1) {
-      std::size_t at = w_.size();
-      w_.u8(tag::kAtom);
-      w_.u16(0);
+    if (latin1) {
+      // At most s.size() Latin-1 bytes: written into one grow(), the unused tail given back.
+      std::uint8_t* p = w_.grow(3 + s.size());
       std::size_t n = 0;
       for (std::size_t i = 0; i < s.size(); ++i, ++n) {
-        auto c = std::uint8_t(s[i]);
-        if (c >= 0x80) c = std::uint8_t((c & 0x1F) << 6 | (std::uint8_t(s[++i]) & 0x3F));
-        w_.u8(c);
+        auto c = text[i];
+        if (c >= 0x80) c = std::uint8_t((c & 0x1F) << 6 | (text[++i] & 0x3F));
+        p[3 + n] = c;
       }
-      std::uint8_t* len = w_.at(at + 1);
-      len[0] = std::uint8_t(n >> 8);
-      len[1] = std::uint8_t(n);
+      p[0] = tag::kAtom;
+      p[1] = std::uint8_t(n >> 8);
+      p[2] = std::uint8_t(n);
+      w_.unwrite(s.size() - n);
       return;
     }
   }
@@ -195,16 +206,19 @@ void Encoder::map(const Map& m) {
   w_.u32(std::uint32_t(m.pairs.size()));
   constexpr std::size_t kSmallMapLimit = 32;  // erl_map.h MAP_SMALL_MAP_LIMIT
   if (m.pairs.size() <= kSmallMapLimit) {
-    const std::pair<Term, Term>* order[kSmallMapLimit];
-    std::size_t n = m.pairs.size();
-    for (std::size_t i = 0; i < n; ++i) order[i] = &m.pairs[i];
-    std::stable_sort(order, order + n,
-                     [](auto* a, auto* b) { return map_key_less(a->first, b->first); });
-    for (std::size_t i = n; i-- > 0;) {
-      stack_.push_back({&order[i]->second, 0});
-      stack_.push_back({&order[i]->first, 0});
+    auto key_less = [](const auto& a, const auto& b) { return map_key_less(a.first, b.first); };
+    // Maps decoded from BEAM's bytes are in map-key order already: n-1 comparisons, no sort.
+    if (!std::is_sorted(m.pairs.begin(), m.pairs.end(), key_less)) {
+      const std::pair<Term, Term>* order[kSmallMapLimit];
+      std::size_t n = m.pairs.size();
+      for (std::size_t i = 0; i < n; ++i) order[i] = &m.pairs[i];
+      std::stable_sort(order, order + n, [&](auto* a, auto* b) { return key_less(*a, *b); });
+      for (std::size_t i = n; i-- > 0;) {
+        stack_.push_back({&order[i]->second, 0});
+        stack_.push_back({&order[i]->first, 0});
+      }
+      return;
     }
-    return;
   }
   for (std::size_t i = m.pairs.size(); i-- > 0;) {
     stack_.push_back({&m.pairs[i].second, 0});
