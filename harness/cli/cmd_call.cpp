@@ -20,12 +20,6 @@ constexpr const char* kUsage =
     "--timeout MS (default 5000).\n"
     "exit status: 0 a reply was printed, 1 the call failed, 2 usage error\n";
 
-std::string registered_name(const std::string& name) {
-  if (!name.empty() && name[0] >= 'A' && name[0] <= 'Z' && name.rfind("Elixir.", 0) != 0)
-    return "Elixir." + name;
-  return name;
-}
-
 int run_call(std::span<const std::string_view> args) {
   auto flags = parse_flags(args, {"--cookie", "--cookie-file", "--timeout", "--record-corpus"},
                            {"--hidden", "--verbose", "--help"});
@@ -46,7 +40,7 @@ int run_call(std::span<const std::string_view> args) {
     timeout = std::chrono::milliseconds(*n);
   }
   const std::string& target = flags.positional[0];
-  std::string name = registered_name(flags.positional[1]);
+  std::string name = node::registered_name_atom(flags.positional[1]);
   auto request = etf::parse(flags.positional[2]);
   if (!request) {
     const auto& e = request.error();

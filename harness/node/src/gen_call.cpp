@@ -211,4 +211,10 @@ etf::Reference Node::monitor(const etf::Pid& watcher, const Term& target, const 
   return future.get();
 }
 
+std::string registered_name_atom(std::string_view name) {
+  const bool elixir_alias = !name.empty() && name[0] >= 'A' && name[0] <= 'Z';
+  if (elixir_alias && !name.starts_with("Elixir.")) return "Elixir." + std::string(name);
+  return std::string(name);
+}
+
 }  // namespace distspec::node

@@ -64,7 +64,8 @@ class PeerNode final : public NodeDriver {
     if (step.action == "call") {
       auto timeout = std::min(std::chrono::duration_cast<std::chrono::milliseconds>(step.call_timeout),
                               remaining(deadline));
-      auto reply = node_->call(step.peer_node, registered_atom(step.peer_name), term.value(), timeout);
+      auto reply = node_->call(step.peer_node, node::registered_name_atom(step.peer_name),
+                              term.value(), timeout);
       if (!reply) return {EvalResult::Status::ok, "** (exit) " + etf::format(reply.error().reason)};
       return {EvalResult::Status::ok, etf::format(reply.value())};
     }
@@ -75,7 +76,7 @@ class PeerNode final : public NodeDriver {
         return {EvalResult::Status::unsupported, "not a pid: " + step.peer_pid};
       node_->send(mailbox_->pid(), pid.value().as_pid(), term.value());
     } else {
-      node_->send_named(mailbox_->pid(), registered_atom(step.peer_name), step.peer_node, term.value());
+      node_->send_named(mailbox_->pid(), node::registered_name_atom(step.peer_name), step.peer_node, term.value());
     }
     return {EvalResult::Status::ok, "ok"};
   }
@@ -118,12 +119,6 @@ class PeerNode final : public NodeDriver {
 };
 
 }  // namespace
-
-std::string registered_atom(const std::string& name) {
-  if (!name.empty() && name[0] >= 'A' && name[0] <= 'Z' && name.rfind("Elixir.", 0) != 0)
-    return "Elixir." + name;
-  return name;
-}
 
 std::unique_ptr<NodeDriver> make_peer_node(NodeLaunch launch) {
   return std::make_unique<PeerNode>(std::move(launch));

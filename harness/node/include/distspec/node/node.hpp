@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "distspec/etf/result.hpp"
@@ -109,5 +110,9 @@ class Node {
   explicit Node(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The registered atom a user means by NAME: an Elixir alias such as PingPong is the atom
+// 'Elixir.PingPong' (as GenServer.call({PingPong, node}, ...) sends it); anything else is as given.
+std::string registered_name_atom(std::string_view name);
 
 }  // namespace distspec::node
