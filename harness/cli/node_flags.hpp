@@ -40,7 +40,11 @@ inline ParsedFlags parse_flags(std::span<const std::string_view> args,
   ParsedFlags out;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string arg(args[i]);
-    if (arg.rfind("--", 0) != 0 || arg == "--") {
+    if (arg == "--") {  // the end of the options: what follows is positional, even `--x`
+      for (++i; i < args.size(); ++i) out.positional.emplace_back(args[i]);
+      break;
+    }
+    if (arg.rfind("--", 0) != 0) {
       out.positional.push_back(arg);
       continue;
     }

@@ -4,7 +4,7 @@
 # registered gen_server 'Elixir.PingPong'; ctl is driven with erl_call (a C node: no BEAM start per
 # query). Every process is started with setsid in its own process group, and every group is killed
 # on every path; a process that survives its group's kill is a failure.
-# usage: cmd_node_test.sh usage|peer|client DISTSPEC [ERL]
+# usage: cmd_node_test.sh usage|peer|client DISTSPEC [ERL]   (KEEP_WORK=1 keeps the logs)
 set -u
 case_name=$1
 distspec=$2
@@ -34,7 +34,7 @@ cleanup() {
       failures=$((failures + 1))
     fi
   done
-  [ -n "${KEEP_WORK:-}" ] && echo "work kept: $work" || rm -rf "$work"
+  if [ -n "${KEEP_WORK:-}" ]; then echo "work kept: $work"; else rm -rf "$work"; fi
   if [ "$failures" -ne 0 ]; then
     echo "$failures failure(s)"
     exit 1
@@ -182,7 +182,7 @@ usage)
               "peer --sname" "peer --sname a --cookie c --cookie-file f" "peer --sname a --handshake-version 4" \
               "ping" "ping a@h b@h" "ping a@h --timeout x" "ping a@h --bogus" \
               "call" "call a@h PingPong" "call a@h PingPong ping extra" "call a@h PingPong ping --timeout -1" \
-              "call a@h PingPong {a," "epmd" "epmd bogus" "epmd names h extra"; do
+              "call a@h PingPong {a," "call a@h -- PingPong ping --timeout=1" "epmd" "epmd bogus" "epmd names h extra"; do
     # shellcheck disable=SC2086
     expect_exit "distspec $args" 2 "$distspec" $args
     [ -s "$work/err" ] || fail "distspec $args: usage error without a message"
@@ -204,6 +204,10 @@ peer)
   epmd_names_agree
   grep -q "^name pa_$$ at port $peer_port\$" "$work/names.epmd" ||
     fail "epmd -names does not show pa_$$ at port $peer_port: $(cat "$work/names.epmd")"
+
+  # A name already registered: refused as erl refuses it.
+  expect_exit "peer with a name in use" 1 timeout 5 "$distspec" peer --sname "pa_$$" --cookie "$cookie"
+  expect_stderr_has "peer with a name in use" "the name pa_$$ seems to be in use by another Erlang node"
 
   # Wrong cookie first (a connection already up would not be re-authenticated).
   result=$(ctl_eval "erlang:set_cookie('$pa_node', '$wrong_cookie'), net_adm:ping('$pa_node').")
@@ -243,6 +247,7 @@ peer)
 
   # Each stop signal: exit 0 within 3 s, its name gone from epmd.
   for stop in "TERM $pa_pid pa" "INT $pb_pid pb" "TERM $pc_pid pc"; do
+    # shellcheck disable=SC2086
     set -- $stop
     kill "-$1" "$2"
     wait_exit "$2" 3
@@ -260,6 +265,8 @@ client)
   start_ctl
   expect_exit "ping" 0 "$distspec" ping "$ctl_node" --cookie "$cookie"
   expect_stdout "ping" pong
+  expect_exit "ping --cookie C -- NODE" 0 "$distspec" ping --cookie "$cookie" -- "$ctl_node"
+  expect_stdout "ping --cookie C -- NODE" pong
   expect_exit "ping, wrong cookie" 1 "$distspec" ping "$ctl_node" --cookie "$wrong_cookie"
   expect_stdout "ping, wrong cookie" pang
   no_cookie_in "$work/out" "$work/err"
