@@ -33,12 +33,9 @@ int run_call(std::span<const std::string_view> args) {
   };
   if (!flags.error.empty()) return fail_usage(flags.error);
   if (flags.positional.size() != 3) return fail_usage("give NODE, NAME and TERM");
-  std::chrono::milliseconds timeout{5'000};
-  if (auto t = flags.value("--timeout")) {
-    auto n = parse_number(*t, 86'400'000);
-    if (!n) return fail_usage("--timeout needs milliseconds");
-    timeout = std::chrono::milliseconds(*n);
-  }
+  std::string error;
+  auto timeout = timeout_from_flags(flags, std::chrono::milliseconds(5'000), error);
+  if (!timeout) return fail_usage(error);
   const std::string& target = flags.positional[0];
   std::string name = node::registered_name_atom(flags.positional[1]);
   auto request = etf::parse(flags.positional[2]);
@@ -48,27 +45,10 @@ int run_call(std::span<const std::string_view> args) {
                  e.column);
     return kExitUsage;
   }
-  auto own = client_node_name(target, "call");
-  if (!own) return kExitFailure;
-  auto cookie = cookie_from_flags(flags, "call");
-  if (!cookie) return kExitFailure;
-
-  node::NodeOptions options;
-  options.name = *own;
-  options.cookie = std::move(*cookie);
-  options.hidden = flags.has("--hidden");
-  options.register_with_epmd = false;
-  options.host_ping_pong = false;
-  options.record_corpus_dir = flags.value("--record-corpus");
-  options.log = client_log_sink(flags.has("--verbose"));
-  auto created = node::Node::create(std::move(options));
-  if (!created) {
-    std::fprintf(stderr, "distspec call: %s\n", created.error().message.c_str());
-    return kExitFailure;
-  }
-  auto& node = *created.value();
-  node.start();
-  auto reply = node.call(target, name, request.value(), timeout);
+  auto client = start_client_node(flags, target, "call");
+  if (!client) return kExitFailure;
+  auto& node = *client;
+  auto reply = node.call(target, name, request.value(), *timeout);
   node.stop();
   if (!reply) {
     // GenServer.call's exit reason: {Reason, {GenServer, call, [Server, Request, Timeout]}}.
@@ -76,7 +56,7 @@ int run_call(std::span<const std::string_view> args) {
     auto reason = etf::Term::tuple(
         {reply.error().reason,
          etf::Term::tuple({etf::Term::atom("Elixir.GenServer"), etf::Term::atom("call"),
-                           etf::Term::list({server, request.value(), etf::Term::integer(timeout.count())})})});
+                           etf::Term::list({server, request.value(), etf::Term::integer(timeout->count())})})});
     std::fprintf(stderr, "** (exit) %s\n", etf::format(reason).c_str());
     return kExitFailure;
   }

@@ -30,35 +30,17 @@ int run_ping(std::span<const std::string_view> args) {
   };
   if (!flags.error.empty()) return fail_usage(flags.error);
   if (flags.positional.size() != 1) return fail_usage("give exactly one NODE");
-  std::chrono::milliseconds timeout{10'000};
-  if (auto t = flags.value("--timeout")) {
-    auto n = parse_number(*t, 86'400'000);
-    if (!n) return fail_usage("--timeout needs milliseconds");
-    timeout = std::chrono::milliseconds(*n);
-  }
+  std::string error;
+  auto timeout = timeout_from_flags(flags, std::chrono::milliseconds(10'000), error);
+  if (!timeout) return fail_usage(error);
   const std::string& target = flags.positional[0];
-  auto own = client_node_name(target, "ping");
-  if (!own) return kExitFailure;
-  auto cookie = cookie_from_flags(flags, "ping");
-  if (!cookie) return kExitFailure;
-
-  node::NodeOptions options;
-  options.name = *own;
-  options.cookie = std::move(*cookie);
-  options.hidden = flags.has("--hidden");
-  options.register_with_epmd = false;
-  options.host_ping_pong = false;
-  options.record_corpus_dir = flags.value("--record-corpus");
-  options.log = client_log_sink(flags.has("--verbose"));
-  auto created = node::Node::create(std::move(options));
-  if (!created) {
-    std::fprintf(stderr, "distspec ping: %s\n", created.error().message.c_str());
-    std::puts("pang");
+  auto client = start_client_node(flags, target, "ping");
+  if (!client) {
+    std::puts("pang");  // as :net_adm.ping answers when it cannot even try
     return kExitFailure;
   }
-  auto& node = *created.value();
-  node.start();
-  bool pong = node.ping(target, timeout);
+  auto& node = *client;
+  bool pong = node.ping(target, *timeout);
   node.stop();
   std::puts(pong ? "pong" : "pang");
   return pong ? kExitOk : kExitFailure;

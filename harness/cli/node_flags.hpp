@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <chrono>
+#include <memory>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -116,6 +118,46 @@ inline std::optional<std::string> client_node_name(const std::string& target, co
   if (kind == proto::NameKind::Long) return alive + "@" + parsed.value().host;
   std::fprintf(stderr, "distspec %s: %s\n", command, name.error().message.c_str());
   return std::nullopt;
+}
+
+// --timeout MS for the client commands; nullopt (with the reason in `error`) when malformed.
+inline std::optional<std::chrono::milliseconds> timeout_from_flags(const ParsedFlags& flags,
+                                                                   std::chrono::milliseconds fallback,
+                                                                   std::string& error) {
+  auto text = flags.value("--timeout");
+  if (!text) return fallback;
+  auto ms = parse_number(*text, 86'400'000);
+  if (!ms) {
+    error = "--timeout needs milliseconds";
+    return std::nullopt;
+  }
+  return std::chrono::milliseconds(*ms);
+}
+
+// The short-lived node of a client command (ping, call), started and not registered with epmd;
+// null after printing why when it cannot be made.
+inline std::unique_ptr<node::Node> start_client_node(const ParsedFlags& flags, const std::string& target,
+                                                     const char* command) {
+  auto own = client_node_name(target, command);
+  if (!own) return nullptr;
+  auto cookie = cookie_from_flags(flags, command);
+  if (!cookie) return nullptr;
+  node::NodeOptions options;
+  options.name = *own;
+  options.cookie = std::move(*cookie);
+  options.hidden = flags.has("--hidden");
+  options.register_with_epmd = false;
+  options.host_ping_pong = false;
+  options.record_corpus_dir = flags.value("--record-corpus");
+  options.log = client_log_sink(flags.has("--verbose"));
+  auto created = node::Node::create(std::move(options));
+  if (!created) {
+    std::fprintf(stderr, "distspec %s: %s\n", command, created.error().message.c_str());
+    return nullptr;
+  }
+  auto node = std::move(created).value();
+  node->start();
+  return node;
 }
 
 }  // namespace distspec::cli
