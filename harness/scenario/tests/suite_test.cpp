@@ -31,7 +31,9 @@ TEST(Shard, EveryScenarioInExactlyOneShardAndStable) {
       auto again = select(all, {"", {}, index, count});
       ASSERT_EQ(chosen, again);
       for (const auto* s : chosen) seen.insert(s->id);
-      if (count > 1) EXPECT_GT(chosen.size(), 200u / count / 3) << "shards should be roughly even";
+      if (count > 1) {
+        EXPECT_GT(chosen.size(), 200u / count / 3) << "shards should be roughly even";
+      }
     }
     EXPECT_EQ(seen.size(), all.size());
     EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), all.size());
