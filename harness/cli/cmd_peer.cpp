@@ -36,10 +36,7 @@ int run_peer(std::span<const std::string_view> args) {
     std::fputs(kUsage, stdout);
     return kExitOk;
   }
-  auto fail_usage = [](const std::string& why) {
-    std::fprintf(stderr, "distspec peer: %s\n%s", why.c_str(), kUsage);
-    return kExitUsage;
-  };
+  auto fail_usage = [](const std::string& why) { return usage_error("peer", kUsage, why); };
   if (!flags.error.empty()) return fail_usage(flags.error);
   if (!flags.positional.empty()) return fail_usage("unexpected argument " + flags.positional[0]);
   if (flags.has("--sname") == flags.has("--name")) return fail_usage("give one of --sname and --name");

@@ -18,16 +18,12 @@ constexpr const char* kUsage =
     "exit status: 0 pong, 1 pang, 2 usage error\n";
 
 int run_ping(std::span<const std::string_view> args) {
-  auto flags = parse_flags(args, {"--cookie", "--cookie-file", "--timeout", "--record-corpus"},
-                           {"--hidden", "--verbose", "--help"});
+  auto flags = parse_client_flags(args);
   if (flags.has("--help")) {
     std::fputs(kUsage, stdout);
     return kExitOk;
   }
-  auto fail_usage = [](const std::string& why) {
-    std::fprintf(stderr, "distspec ping: %s\n%s", why.c_str(), kUsage);
-    return kExitUsage;
-  };
+  auto fail_usage = [](const std::string& why) { return usage_error("ping", kUsage, why); };
   if (!flags.error.empty()) return fail_usage(flags.error);
   if (flags.positional.size() != 1) return fail_usage("give exactly one NODE");
   std::string error;

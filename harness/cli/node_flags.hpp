@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "command.hpp"
 #include "distspec/node/cookie_source.hpp"
 #include "distspec/node/host_name.hpp"
 #include "distspec/node/node.hpp"
@@ -73,6 +74,18 @@ inline ParsedFlags parse_flags(std::span<const std::string_view> args,
     if (!out.error.empty()) break;
   }
   return out;
+}
+
+// The flags every client command (ping, call) takes.
+inline ParsedFlags parse_client_flags(std::span<const std::string_view> args) {
+  return parse_flags(args, {"--cookie", "--cookie-file", "--timeout", "--record-corpus"},
+                     {"--hidden", "--verbose", "--help"});
+}
+
+// Prints `distspec COMMAND: WHY` and the usage text on stderr; returns the usage exit status.
+inline int usage_error(const char* command, const char* usage, const std::string& why) {
+  std::fprintf(stderr, "distspec %s: %s\n%s", command, why.c_str(), usage);
+  return kExitUsage;
 }
 
 inline std::optional<unsigned long> parse_number(const std::string& text, unsigned long max) {
