@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Seeds for the protocol fuzz targets, cut from real OTP 25 traffic: the loopback captures in
-../shared/vectors/captures/*.pcapng (issue 5: recorded, not hand-typed).
+../shared/vectors/captures/*.pcapng (issue 5: recorded, not hand-typed); and for the scenario
+loader, the repository's real scenario files.
 
 Usage: fuzz/seeds/make_proto_seeds.py [CAPTURES_DIR [CORPORA_DIR]]
 Writes, named by the SHA-1 of their content (replacing this script's previous output):
@@ -10,7 +11,9 @@ Writes, named by the SHA-1 of their content (replacing this script's previous ou
                         challenge) then the initiator's messages in chunks (fuzz/handshake_*.cpp);
   handshake_initiator/  the same for the initiator, with the acceptor's messages;
   dist_frame/           each direction's stream after the handshake (4-byte framed 'D'/'E'/'F'
-                        packets and ticks), mode byte 3 (atom cache + fragments, as negotiated).
+                        packets and ticks), mode byte 3 (atom cache + fragments, as negotiated);
+  scenario_yaml/        every scenarios/**/*.yaml (not apps/) and the loader tests' files in
+                        harness/scenario/tests/data/ (planted errors included), as they are.
 The input layouts mirror the targets' InputReader calls; keep them in step.
 """
 import glob
@@ -23,6 +26,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 CAPTURES = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "../../../shared/vectors/captures")
 CORPORA = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "../../corpora")
+ROOT = os.path.join(HERE, "../..")
 COOKIE = b"secret_token"
 EPMD_PORT = 4369
 
@@ -182,6 +186,14 @@ def main():
     write("handshake_acceptor", acceptor)
     write("handshake_initiator", initiator)
     write("dist_frame", frames)
+    write("scenario_yaml", scenario_files())
+
+
+def scenario_files():
+    paths = glob.glob(os.path.join(ROOT, "scenarios/**/*.yaml"), recursive=True)
+    paths = [p for p in paths if "/apps/" not in os.path.relpath(p, ROOT)]
+    paths += glob.glob(os.path.join(ROOT, "harness/scenario/tests/data/*.yaml"))
+    return [open(p, "rb").read() for p in sorted(paths)]
 
 
 main()

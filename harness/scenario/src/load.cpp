@@ -3,11 +3,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include "distspec/etf/text.hpp"
 #include "distspec/scenario/interpolate.hpp"
@@ -28,14 +30,61 @@ const std::vector<std::string> kStepOptionKeys = {"on", "expect", "expect_any", 
 const std::vector<std::string> kCallKeys = {"node", "name", "request", "timeout"};
 const std::vector<std::string> kSendKeys = {"node", "name", "pid", "message"};
 
+// std::regex copies the atom of a counted repetition n times when it compiles, so a 20-byte
+// `a{99999}` costs seconds and hundreds of MB (found by the scenario_yaml fuzz target). The loader
+// compiles each expect_match, so a file's patterns share this budget of expanded positions.
+constexpr std::size_t kRegexPositionsPerFile = 20'000;
+
+// An upper bound of a pattern's positions once counted repetitions are expanded; saturating.
+std::size_t expanded_regex_size(std::string_view p) {
+  constexpr std::size_t kCap = std::size_t(1) << 40;
+  auto mul = [&](std::size_t a, std::size_t b) { return b && a > kCap / b ? kCap : std::min(kCap, a * b); };
+  std::vector<std::size_t> groups{0};  // positions of each open group so far
+  std::size_t last = 0;                // positions of the atom a quantifier would apply to
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    if (c == '(') {
+      groups.push_back(0);
+      continue;
+    }
+    if (c == ')' && groups.size() > 1) {
+      last = groups.back() + 1;
+      groups.pop_back();
+    } else if (c == '{') {  // {n}, {n,} or {n,m}: the larger bound copies the atom
+      std::size_t count = 1, number = 0;
+      for (++i; i < p.size() && p[i] != '}'; ++i) {
+        if (std::isdigit(static_cast<unsigned char>(p[i]))) number = std::min(kCap, mul(number, 10) + (p[i] - '0'));
+        else number = 0;
+        count = std::max(count, number);
+      }
+      groups.back() = std::min(kCap, groups.back() + mul(last, count));
+      continue;
+    } else if (c == '[') {
+      for (++i; i < p.size() && p[i] != ']'; ++i) if (p[i] == '\\') ++i;
+      last = 1;
+    } else {
+      if (c == '\\') ++i;
+      last = 1;
+    }
+    groups.back() = std::min(kCap, groups.back() + last);
+  }
+  std::size_t total = 0;
+  for (auto g : groups) total = std::min(kCap, total + g);
+  return total;
+}
+
 std::string join(const std::vector<std::string>& words) {
   std::string out;
   for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
   return out;
 }
 
-SourceMark mark_of(const YAML::Node& node) {
+// Where a node is, 1-based. A missing key (yaml-cpp's Mark() throws for it) and a node with no
+// position (the empty document's null root) get `fallback`, so every diagnostic has a line.
+SourceMark mark_of(const YAML::Node& node, SourceMark fallback = {1, 1}) {
+  if (!node.IsDefined()) return fallback;
   auto m = node.Mark();
+  if (m.is_null() || m.line < 0 || m.column < 0) return fallback;
   return {m.line + 1, m.column + 1};
 }
 
@@ -47,8 +96,9 @@ class Loader {
     YAML::Node root;
     try {
       root = YAML::Load(text);
-    } catch (const YAML::ParserException& e) {
-      error({e.mark.line + 1, e.mark.column + 1}, "not valid YAML: " + e.msg);
+    } catch (const YAML::Exception& e) {  // ParserException, DeepRecursion (nesting > 2000), ...
+      error(e.mark.is_null() ? SourceMark{1, 1} : SourceMark{e.mark.line + 1, e.mark.column + 1},
+            "not valid YAML: " + e.msg);
       return diagnostics_;
     }
     if (!root.IsMap()) {
@@ -205,11 +255,13 @@ class Loader {
     return join(names);
   }
 
+  // error_code forms: an app name the file system refuses (too long, say) is just not found.
   std::string find_app_dir(const std::string& app) {
-    fs::path dir = fs::absolute(fs::path(file_)).parent_path();
+    std::error_code ec;
+    fs::path dir = fs::absolute(fs::path(file_), ec).parent_path();
     for (int up = 0; up < 6 && !dir.empty(); ++up, dir = dir.parent_path()) {
       auto candidate = dir / "apps" / app;
-      if (fs::exists(candidate / "mix.exs")) return candidate.lexically_normal().string();
+      if (fs::exists(candidate / "mix.exs", ec)) return candidate.lexically_normal().string();
       if (dir == dir.root_path()) break;
     }
     return {};
@@ -242,7 +294,7 @@ class Loader {
     if (!kind) {
       std::vector<std::string> kinds;
       for (const auto& k : node_kinds()) kinds.emplace_back(k.name);
-      error(mark_of(v["kind"]), what + ": unknown kind '" + spec.kind + "' (expected one of: " +
+      error(mark_of(v["kind"], mark_of(v)), what + ": unknown kind '" + spec.kind + "' (expected one of: " +
                                     join(kinds) + ")");
     } else if (!kind->unavailable.empty()) {
       error(mark_of(v["kind"]), what + ": " + std::string(kind->unavailable));
@@ -346,10 +398,17 @@ class Loader {
     }
     if (auto e = v["expect_match"]) {
       step.expect_match = checked_text(e, "expect_match");
-      try {
-        std::regex check(*step.expect_match);
-      } catch (const std::regex_error& err) {
-        error(mark_of(e), what + ": expect_match: not a valid regular expression (" + err.what() + ")");
+      regex_positions_ += expanded_regex_size(*step.expect_match);
+      if (regex_positions_ > kRegexPositionsPerFile) {
+        error(mark_of(e), what + ": expect_match: this file's patterns are too large once counted "
+                                 "repetitions are expanded (at most " +
+                              std::to_string(kRegexPositionsPerFile) + " positions per file)");
+      } else {
+        try {
+          std::regex check(*step.expect_match);
+        } catch (const std::regex_error& err) {
+          error(mark_of(e), what + ": expect_match: not a valid regular expression (" + err.what() + ")");
+        }
       }
     }
     if (auto t = v["timeout"]) step.timeout = duration(t, "timeout");
@@ -390,6 +449,7 @@ class Loader {
   }
 
   std::string file_;
+  std::size_t regex_positions_ = 0;
   Scenario scenario_;
   std::vector<Diagnostic> diagnostics_;
 };
