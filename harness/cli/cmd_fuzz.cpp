@@ -1,15 +1,20 @@
 // distspec fuzz: fuzzing campaigns that need a real peer (the libFuzzer targets live in fuzz/).
 //   distspec fuzz diff --against beam|ei [--corpus DIR] [--out DIR] [--seconds N] [--runs N]
 //                      [--seed N] [--erl PATH]
-// Exit 0: no disagreement outside the allow-list; 1: disagreements saved (or the oracle could not
-// run); 2: usage error.
+//   distspec fuzz node TARGET_NODE [options]   (live-node fuzzing: distspec/node/live_fuzz.hpp)
+// Exit 0: no disagreement outside the allow-list / no finding; 1: disagreements or findings saved
+// (or the oracle or target could not be used); 2: usage error.
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <random>
+#include <span>
 #include <string>
 
 #include "command.hpp"
+#include "distspec/node/live_fuzz.hpp"
+#include "node_flags.hpp"
 
 #ifdef DISTSPEC_HAVE_FUZZ_DIFF
 #include "diff/campaign.hpp"
@@ -21,6 +26,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: distspec fuzz diff --against beam|ei [options]\n"
+    "       distspec fuzz node TARGET_NODE [options]   (see distspec fuzz node --help)\n"
     "  Differential fuzzing of the term decoder: corpus inputs and their mutations go to distspec's\n"
     "  decoder and to binary_to_term in one long-lived BEAM (beam) or to erl_interface in a child\n"
     "  process (ei, only inputs distspec accepted). Disagreements outside the allow-list are\n"
@@ -32,6 +38,141 @@ constexpr const char* kUsage =
     "  --runs N           stop after N inputs instead\n"
     "  --seed N           random seed (default: random, printed)\n"
     "  --erl PATH         the erl executable (default: erl on PATH)\n";
+
+constexpr const char* kNodeUsage =
+    "usage: distspec fuzz node TARGET_NODE [options]\n"
+    "  Live-node fuzzing: connects to TARGET_NODE (name@host, port from the epmd at\n"
+    "  $ERL_EPMD_PORT, default 4369, looked up once) again and again with mutated send_name\n"
+    "  messages, mutated challenge replies, and mutated packets after a correct handshake. A\n"
+    "  correct peer checks between rounds that the node still accepts it (handshake +\n"
+    "  {is_auth, Node}); a dead or deaf target stops the campaign with a finding. Inputs known\n"
+    "  to crash OTP 25.2.3 are listed, not sent, unless --allow-known-crashers.\n"
+    "  --cookie C | --cookie-file F   the target's cookie (default: ~/.erlang.cookie, as erl)\n"
+    "  --seconds N           run time (default 10)\n"
+    "  --rounds N            stop after N rounds instead\n"
+    "  --seed N              random seed (default: random, printed)\n"
+    "  --out DIR             findings/ and observed/ go here (default: fuzz-node)\n"
+    "  --concurrency N       connections in flight (default 4)\n"
+    "  --phases LIST         comma-separated: send_name,challenge_reply,connected (default: all)\n"
+    "  --check-interval MS   correct-peer check period (default 250)\n"
+    "  --timeout MS          how long an answer the node owes may take (default 2000)\n"
+    "  --atom-budget N       atoms the campaign may create on the target (default 20000)\n"
+    "  --epmd-port N         epmd port (default: $ERL_EPMD_PORT or 4369)\n"
+    "  --allow-known-crashers  also send inputs known to crash OTP 25.2.3 (disposable nodes only)\n"
+    "  --quiet               no progress lines\n"
+    "  Exit 0: no finding; 1: findings saved, target died, or target unusable; 2: usage error.\n";
+
+int node_usage_error(const std::string& why) { return usage_error("fuzz node", kNodeUsage, why); }
+
+void print_summary(const node::LiveFuzzSummary& s, const std::string& out_dir) {
+  std::printf("rounds: %llu in %.1f s (%.0f rounds/s)\n", (unsigned long long)s.rounds, s.seconds,
+              s.rounds_per_second);
+  std::printf("complete handshakes: %llu (%.0f handshakes/s), correct-peer checks: %llu\n",
+              (unsigned long long)s.complete_handshakes, s.handshakes_per_second,
+              (unsigned long long)s.checks);
+  std::printf("outcomes (mutation -> what the node did: rounds, mean ms per round):\n");
+  for (const auto& [key, count] : s.outcomes) {
+    auto time = s.outcome_time.find(key);
+    const double ms = time == s.outcome_time.end() ? 0 : time->second.count() / 1000.0 / double(count);
+    std::printf("  %s: %llu, %.1f ms\n", key.c_str(), (unsigned long long)count, ms);
+  }
+  std::printf("outcomes other than expected: %llu (samples in %s/observed)\n",
+              (unsigned long long)s.unexpected, out_dir.c_str());
+  std::printf("atoms the campaign may have created on the target: %zu (budget)\n", s.atoms_spent);
+  std::printf("known crashers of OTP 25.2.3 (reported, not sent without --allow-known-crashers):\n");
+  for (auto k : {node::KnownCrasher::MalformedSendName, node::KnownCrasher::FragmentSequenceZero,
+                 node::KnownCrasher::HugePacketLength}) {
+    auto it = s.withheld.find(std::string(node::to_string(k)));
+    std::printf("  %s: %s (withheld %zu times)\n", std::string(node::to_string(k)).c_str(),
+                std::string(node::describe(k)).c_str(), it == s.withheld.end() ? 0 : it->second);
+  }
+  std::printf("findings: %zu\n", s.findings.size());
+  for (const auto& f : s.findings)
+    std::printf("  %s: round %llu %s -> %s: %s (%s)\n", f.kind.c_str(),
+                (unsigned long long)f.round, f.mutation.c_str(), f.outcome.c_str(),
+                f.detail.c_str(), f.record_path.c_str());
+}
+
+int run_fuzz_node(std::span<const std::string_view> args) {
+  auto flags = parse_flags(args,
+                           {"--cookie", "--cookie-file", "--seconds", "--rounds", "--seed", "--out",
+                            "--concurrency", "--phases", "--check-interval", "--timeout",
+                            "--atom-budget", "--epmd-port"},
+                           {"--allow-known-crashers", "--quiet", "--help"});
+  if (!flags.error.empty()) return node_usage_error(flags.error);
+  if (flags.has("--help")) {
+    std::fputs(kNodeUsage, stdout);
+    return kExitOk;
+  }
+  if (flags.positional.size() != 1) return node_usage_error("expected one TARGET_NODE");
+  node::LiveFuzzOptions options;
+  options.target_node = flags.positional[0];
+  if (!proto::parse_node_name(options.target_node))
+    return node_usage_error("invalid node name " + options.target_node);
+  const auto number = [&](const char* flag, unsigned long max, unsigned long fallback,
+                          bool& ok) -> unsigned long {
+    auto text = flags.value(flag);
+    if (!text) return fallback;
+    auto value = parse_number(*text, max);
+    if (!value) ok = false;
+    return value.value_or(fallback);
+  };
+  bool ok = true;
+  const auto seconds = number("--seconds", 86'400 * 365, 10, ok);
+  if (!ok) return node_usage_error("--seconds takes a whole number of seconds");
+  options.duration = std::chrono::seconds(seconds);
+  if (flags.has("--rounds")) {
+    options.max_rounds = number("--rounds", ~0ul, 0, ok);
+    if (!ok) return node_usage_error("--rounds takes a number");
+    if (!flags.has("--seconds")) options.duration = std::chrono::hours(24 * 365);
+  }
+  std::uint64_t seed = std::random_device{}();
+  seed = (seed << 32) ^ std::random_device{}();
+  options.plan.seed = number("--seed", ~0ul, seed, ok);
+  if (!ok) return node_usage_error("--seed takes a number");
+  options.concurrency = number("--concurrency", 256, 4, ok);
+  if (!ok || options.concurrency == 0) return node_usage_error("--concurrency takes 1..256");
+  options.check_interval = std::chrono::milliseconds(number("--check-interval", 3'600'000, 250, ok));
+  options.reply_timeout = std::chrono::milliseconds(number("--timeout", 600'000, 2000, ok));
+  if (!ok) return node_usage_error("--check-interval and --timeout take milliseconds");
+  options.plan.atom_budget = number("--atom-budget", 1'000'000, 20'000, ok);
+  if (!ok) return node_usage_error("--atom-budget takes 0..1000000");
+  options.epmd_port = std::uint16_t(number("--epmd-port", 65535, 0, ok));
+  if (!ok) return node_usage_error("--epmd-port takes a port number");
+  if (auto phases = flags.value("--phases")) {
+    options.plan.phases.clear();
+    std::string_view rest = *phases;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      auto name = rest.substr(0, comma);
+      auto phase = node::fuzz_phase_from_string(name);
+      if (!phase) return node_usage_error("unknown phase '" + std::string(name) + "'");
+      options.plan.phases.push_back(*phase);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+    if (options.plan.phases.empty()) return node_usage_error("--phases needs at least one phase");
+  }
+  options.plan.allow_known_crashers = flags.has("--allow-known-crashers");
+  if (auto out = flags.value("--out")) options.out_dir = *out;
+  auto cookie = cookie_from_flags(flags, "fuzz node");
+  if (!cookie) return kExitFailure;
+  options.cookie = std::move(*cookie);
+  if (!flags.has("--quiet"))
+    options.progress = [](const std::string& line) { std::fprintf(stderr, "fuzz node: %s\n", line.c_str()); };
+
+  std::printf("fuzz node: target %s, seed %llu, concurrency %zu%s\n", options.target_node.c_str(),
+              (unsigned long long)options.plan.seed, options.concurrency,
+              options.plan.allow_known_crashers ? ", known crashers allowed" : "");
+  std::fflush(stdout);
+  const std::string out_dir = options.out_dir;
+  auto summary = node::run_live_fuzz(std::move(options));
+  if (!summary) {
+    std::fprintf(stderr, "distspec fuzz node: %s\n", summary.error().message.c_str());
+    return kExitFailure;
+  }
+  print_summary(summary.value(), out_dir);
+  return summary.value().findings.empty() ? kExitOk : kExitFailure;
+}
 
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "distspec fuzz: %s\n%s", message.c_str(), kUsage);
@@ -50,6 +191,7 @@ int run_fuzz(std::span<const std::string_view> args) {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? kExitUsage : kExitOk;
   }
+  if (args[0] == "node") return run_fuzz_node(args.subspan(1));
 #ifndef DISTSPEC_HAVE_FUZZ_DIFF
   return usage_error("this build has no differential fuzzing (erl_interface was not found)");
 #else
@@ -100,7 +242,7 @@ int run_fuzz(std::span<const std::string_view> args) {
 #endif
 }
 
-const CommandRegistration registration{{"fuzz", "differential fuzzing of the term decoder (fuzz diff)", run_fuzz}};
+const CommandRegistration registration{{"fuzz", "differential fuzzing of the term decoder (fuzz diff), live-node fuzzing (fuzz node)", run_fuzz}};
 
 }  // namespace
 }  // namespace distspec::cli

@@ -35,6 +35,7 @@ struct RoundRecord {
   bool complete_handshake = false;
   bool refused = false;
   bool infrastructure = false;  // the round never got to its mutation (handshake failed, ...)
+  std::chrono::microseconds took{0};
 };
 
 bool matches(Expectation expect, const std::string& outcome) {
@@ -81,8 +82,9 @@ class Campaign {
   asio::io_context io_;
   RoundPlanner planner_;
   asio::steady_timer wake_checker_;
+  asio::steady_timer progress_timer_{io_};
   LiveFuzzSummary summary_;
-  Clock::time_point start_, end_;
+  Clock::time_point start_, end_, finished_;
   std::uint64_t next_round_ = 0;
   std::size_t active_slots_ = 0;
   bool stop_ = false;
@@ -146,11 +148,6 @@ asio::awaitable<RoundRecord> Campaign::play(PlannedRound plan) {
   record.plan = plan;
   auto connection = std::make_shared<FuzzConnection>(io_.get_executor());
   auto& c = *connection;
-  const auto wait_for = [&](Expectation expect) {
-    return Clock::now() + (expect == Expectation::Silence || expect == Expectation::Accept
-                               ? options_.linger
-                               : options_.reply_timeout);
-  };
   bool refused = false;
   if (!co_await c.connect(endpoint_, Clock::now() + options_.reply_timeout, refused)) {
     record.outcome = refused ? "refused" : "connect_failed";
@@ -180,9 +177,32 @@ asio::awaitable<RoundRecord> Campaign::play(PlannedRound plan) {
       record.complete_handshake = record.outcome == "ack" && record.input.expect == Expectation::Accept;
     } else if (plan.phase == FuzzPhase::Connected && run.connected) {
       record.complete_handshake = true;
-      record.input = planner_.connected_input(plan, proto::header_mode_from_flags(run.effective_flags));
-      if (!co_await c.write(record.input.bytes)) record.outcome = "closed";
-      else record.outcome = co_await observe_connected(c, wait_for(record.input.expect));
+      const auto mode = proto::header_mode_from_flags(run.effective_flags);
+      record.input = planner_.connected_input(plan, mode);
+      if (record.input.expect == Expectation::Silence) {
+        // The node waits for the rest of a frame: only time tells.
+        if (!co_await c.write(record.input.bytes)) record.outcome = "closed";
+        else record.outcome = co_await observe_connected(c, Clock::now() + options_.linger);
+      } else {
+        // A correct call after the mutated packets: its reply proves the node read them all and
+        // kept the connection, without waiting for a close that does not come.
+        auto bytes = record.input.bytes;
+        const auto probe = is_auth_call(mode, id, plan.own_challenge);
+        bytes.insert(bytes.end(), probe.begin(), probe.end());
+        if (!co_await c.write(bytes)) {
+          record.outcome = "closed";
+        } else {
+          switch (co_await await_is_auth_reply(c, mode, id, plan.own_challenge, std::move(run.leftover),
+                                               Clock::now() + options_.reply_timeout)) {
+            case ProbeResult::Yes: record.outcome = "open"; break;
+            case ProbeResult::Closed: record.outcome = "closed"; break;
+            case ProbeResult::Timeout: record.outcome = "silent"; break;
+            case ProbeResult::Undecodable:  // something we cannot decode: watch for a close
+              record.outcome = co_await observe_connected(c, Clock::now() + options_.linger);
+              break;
+          }
+        }
+      }
     } else {
       record.outcome = "handshake_failed_" + run.failure;
       record.infrastructure = true;
@@ -232,6 +252,7 @@ void Campaign::account(RoundRecord& record) {
   if (record.complete_handshake) ++summary_.complete_handshakes;
   const std::string mutation = record.plan.mutation + (record.input.withheld ? "(withheld)" : "");
   ++summary_.outcomes[mutation + " -> " + record.outcome];
+  summary_.outcome_time[mutation + " -> " + record.outcome] += record.took;
   if (record.refused) wake_checker_.cancel();
   if (record.infrastructure) return;
 
@@ -260,11 +281,17 @@ void Campaign::account(RoundRecord& record) {
 asio::awaitable<void> Campaign::slot(std::size_t index) {
   while (running()) {
     auto plan = planner_.plan(next_round_++, index);
+    const auto started = Clock::now();
     auto record = co_await play(std::move(plan));
+    record.took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
     if (stop_) break;  // the target is gone: this round's outcome says nothing more
     account(record);
   }
-  if (--active_slots_ == 0) wake_checker_.cancel();
+  if (--active_slots_ == 0) {
+    finished_ = Clock::now();
+    wake_checker_.cancel();
+    progress_timer_.cancel();
+  }
 }
 
 asio::awaitable<bool> Campaign::check_once() {
@@ -350,11 +377,10 @@ asio::awaitable<void> Campaign::checker() {
 }
 
 asio::awaitable<void> Campaign::progress() {
-  asio::steady_timer timer(io_);
   while (active_slots_ > 0 && !stop_) {
     boost::system::error_code ec;
-    timer.expires_after(std::chrono::seconds(1));
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    progress_timer_.expires_after(std::chrono::seconds(1));
+    co_await progress_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (!options_.progress || stop_ || active_slots_ == 0) continue;
     const double s = std::chrono::duration<double>(Clock::now() - start_).count();
     char line[200];
@@ -376,7 +402,9 @@ LiveFuzzSummary Campaign::run() {
   asio::co_spawn(io_, checker(), [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
   asio::co_spawn(io_, progress(), [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
   io_.run();
-  summary_.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+  // The fuzzing window: from the first round to the end of the last one.
+  if (finished_ == Clock::time_point{}) finished_ = Clock::now();
+  summary_.seconds = std::chrono::duration<double>(finished_ - start_).count();
   if (summary_.seconds > 0) {
     summary_.rounds_per_second = summary_.rounds / summary_.seconds;
     summary_.handshakes_per_second = summary_.complete_handshakes / summary_.seconds;

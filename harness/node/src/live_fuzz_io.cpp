@@ -131,42 +131,36 @@ asio::awaitable<HandshakeRun> run_handshake(FuzzConnection& connection, const Ha
   }
 }
 
-asio::awaitable<bool> correct_peer_check(asio::any_io_executor executor, tcp::endpoint endpoint,
-                                         HandshakeIdentity id, std::chrono::milliseconds timeout) {
-  auto connection = std::make_shared<FuzzConnection>(executor);
-  const auto deadline = Clock::now() + timeout;
-  bool refused = false;
-  if (!co_await connection->connect(endpoint, deadline, refused)) co_return false;
-  auto run = co_await run_handshake(*connection, id, false, timeout);
-  if (!run.connected) {
-    connection->close();
-    co_return false;
-  }
-  const auto mode = proto::header_mode_from_flags(run.effective_flags);
+namespace {
+etf::Reference probe_tag(const HandshakeIdentity& id, std::uint32_t tag_word) {
+  return {etf::Atom{id.own_name}, id.creation, {tag_word, 7, 42}};
+}
+}  // namespace
+
+Bytes is_auth_call(const proto::HeaderMode& mode, const HandshakeIdentity& id, std::uint32_t tag_word) {
   const etf::Pid self{etf::Atom{id.own_name}, 1, 0, id.creation};
-  const etf::Reference tag{etf::Atom{id.own_name}, id.creation, {id.challenge, 7, 42}};
   proto::DistMessage call{
       proto::RegSend{self, proto::kUnusedAtom, etf::Atom{"net_kernel"}},
       etf::Term::tuple({etf::Term::atom("$gen_call"),
-                        etf::Term::tuple({etf::Term::pid(self), etf::Term::reference(tag)}),
+                        etf::Term::tuple({etf::Term::pid(self), etf::Term::reference(probe_tag(id, tag_word))}),
                         etf::Term::tuple({etf::Term::atom("is_auth"), etf::Term::atom(id.own_name)})})};
   proto::ConnectionSender sender({mode});
   Bytes out;
   sender.write(out, call, false);
-  if (!co_await connection->write(out)) {
-    connection->close();
-    co_return false;
-  }
+  return out;
+}
+
+asio::awaitable<ProbeResult> await_is_auth_reply(FuzzConnection& connection,
+                                                 const proto::HeaderMode& mode,
+                                                 const HandshakeIdentity& id,
+                                                 std::uint32_t tag_word, Bytes input,
+                                                 Clock::time_point deadline) {
   proto::ConnectionReceiver receiver({mode});
-  Bytes input = std::move(run.leftover);
-  const etf::Term expected_tag = etf::Term::reference(tag);
+  const etf::Term expected_tag = etf::Term::reference(probe_tag(id, tag_word));
   for (;;) {
     while (!input.empty()) {
       auto used = receiver.put(input);
-      if (!used) {
-        connection->close();
-        co_return false;
-      }
+      if (!used) co_return ProbeResult::Undecodable;
       input.erase(input.begin(), input.begin() + std::ptrdiff_t(used.value()));
       auto event = receiver.take();
       if (!event) continue;
@@ -174,17 +168,33 @@ asio::awaitable<bool> correct_peer_check(asio::any_io_executor executor, tcp::en
       if (!message || !message->message.payload) continue;
       const auto& payload = *message->message.payload;
       if (payload.kind() == etf::Term::Kind::Tuple && payload.as_tuple().elements.size() == 2 &&
-          payload.as_tuple().elements[0] == expected_tag) {
-        const bool yes = payload.as_tuple().elements[1].is_atom("yes");
-        connection->close();
-        co_return yes;
-      }
+          payload.as_tuple().elements[0] == expected_tag && payload.as_tuple().elements[1].is_atom("yes"))
+        co_return ProbeResult::Yes;
     }
-    if (co_await connection->read_some(input, deadline) != ReadStatus::Data) {
-      connection->close();
-      co_return false;
+    switch (co_await connection.read_some(input, deadline)) {
+      case ReadStatus::Data: break;
+      case ReadStatus::Timeout: co_return ProbeResult::Timeout;
+      default: co_return ProbeResult::Closed;
     }
   }
+}
+
+asio::awaitable<bool> correct_peer_check(asio::any_io_executor executor, tcp::endpoint endpoint,
+                                         HandshakeIdentity id, std::chrono::milliseconds timeout) {
+  auto connection = std::make_shared<FuzzConnection>(executor);
+  const auto deadline = Clock::now() + timeout;
+  bool refused = false;
+  if (!co_await connection->connect(endpoint, deadline, refused)) co_return false;
+  auto run = co_await run_handshake(*connection, id, false, timeout);
+  bool ok = false;
+  if (run.connected) {
+    const auto mode = proto::header_mode_from_flags(run.effective_flags);
+    if (co_await connection->write(is_auth_call(mode, id, id.challenge)))
+      ok = co_await await_is_auth_reply(*connection, mode, id, id.challenge, std::move(run.leftover),
+                                        deadline) == ProbeResult::Yes;
+  }
+  connection->close();
+  co_return ok;
 }
 
 }  // namespace distspec::node::livefuzz

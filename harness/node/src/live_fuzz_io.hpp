@@ -17,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "distspec/proto/cookie.hpp"
+#include "distspec/proto/dist_header.hpp"
 #include "distspec/proto/dist_flags.hpp"
 #include "distspec/proto/handshake.hpp"
 
@@ -74,6 +75,20 @@ struct HandshakeIdentity {
 asio::awaitable<HandshakeRun> run_handshake(FuzzConnection& connection, const HandshakeIdentity& id,
                                             bool stop_before_reply,
                                             std::chrono::milliseconds step_timeout);
+
+// {'$gen_call', {Self, Tag}, {is_auth, Own}} to net_kernel (what net_adm:ping sends), framed for
+// `mode`; `tag_word` makes the reference tag unique.
+Bytes is_auth_call(const proto::HeaderMode& mode, const HandshakeIdentity& id, std::uint32_t tag_word);
+
+enum class ProbeResult { Yes, Closed, Timeout, Undecodable };
+// Reads the connection (starting with `pending` bytes already received) until net_kernel's reply
+// to is_auth_call(.., tag_word) arrives, the node closes, or the deadline passes. Other messages
+// are skipped; a stream our receiver cannot decode ends the wait with Undecodable.
+asio::awaitable<ProbeResult> await_is_auth_reply(FuzzConnection& connection,
+                                                 const proto::HeaderMode& mode,
+                                                 const HandshakeIdentity& id,
+                                                 std::uint32_t tag_word, Bytes pending,
+                                                 Clock::time_point deadline);
 
 // The correct peer: handshake, then {is_auth, Own} to net_kernel, waiting for `yes`.
 asio::awaitable<bool> correct_peer_check(asio::any_io_executor executor,

@@ -69,6 +69,7 @@ struct LiveFuzzSummary {
   double rounds_per_second = 0;
   double handshakes_per_second = 0;
   std::map<std::string, std::uint64_t> outcomes;  // "send_name.tag -> closed" -> count
+  std::map<std::string, std::chrono::microseconds> outcome_time;  // the same rounds' total time
   std::uint64_t unexpected = 0;                   // outcomes that differ from the expectation
   std::vector<LiveFuzzFinding> findings;
   bool target_died = false;
