@@ -2,7 +2,8 @@
 // kBytesPerInputByte * n + kFixedBytes bytes of heap at once. Every input byte can become at most
 // one Term (a 1-byte NIL_EXT list element), so the multiple is a few sizeof(Term); for a top-level
 // COMPRESSED term n is the inflated size, since the decoder must build what zlib legitimately
-// produced (but never what the size field merely claims).
+// produced (but never what the size field merely claims). decode_tape() is held to a smaller
+// multiple (kTapeBytesPerInputByte).
 //
 // Global operator new/delete are replaced in this executable to count live bytes.
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 #include <random>
 
 #include "distspec/etf/decode.hpp"
+#include "distspec/etf/tape.hpp"
 #include "support/etf_canonical.hpp"
 #include "support/etf_mutator.hpp"
 
@@ -56,14 +58,18 @@ using namespace distspec;
 using Bytes = std::vector<std::uint8_t>;
 
 constexpr std::size_t kBytesPerInputByte = 3 * sizeof(etf::Term);
+// The tape: at most one 16-byte entry per input byte, its growth (old and new block at once), the
+// stack of open compounds (24 bytes per level, a level takes >= 2 bytes) and UTF-8 of Latin-1.
+constexpr std::size_t kTapeBytesPerInputByte = 3 * sizeof(etf::TapeEntry);
 constexpr std::size_t kFixedBytes = 64 * 1024;  // zlib's inflate state and window, small vectors
 
-// Peak heap held while decoding `input` (the decoded term included).
-std::size_t peak_while_decoding(const Bytes& input) {
+// Peak heap held while decoding `input` (the decoded term or tape included).
+template <class Decode>
+std::size_t peak_while(const Bytes& input, Decode decode) {
   live_bytes = peak_bytes = 0;
   counting = true;
   {
-    auto result = etf::decode(input);
+    auto result = decode(input);
     (void)result;
   }
   counting = false;
@@ -71,16 +77,20 @@ std::size_t peak_while_decoding(const Bytes& input) {
 }
 
 double worst_ratio = 0;       // peak heap per input byte, over inputs of at least 256 bytes
+double worst_tape_ratio = 0;
 std::size_t largest_peak = 0;  // proves the counting allocator is in use
 
 void expect_bounded(const Bytes& input, const std::string& what) {
   std::size_t n = input.size();
   if (auto inflated = fuzz::inflate_envelope(input)) n = std::max(n, inflated->size());
-  const std::size_t peak = peak_while_decoding(input);
+  const std::size_t peak = peak_while(input, [](const Bytes& b) { return etf::decode(b); });
   const std::size_t allowed = kBytesPerInputByte * n + kFixedBytes;
   largest_peak = std::max(largest_peak, peak);
   if (n >= 256) worst_ratio = std::max(worst_ratio, double(peak) / double(n));
   EXPECT_LE(peak, allowed) << what << ": " << n << " input bytes";
+  const std::size_t tape_peak = peak_while(input, [](const Bytes& b) { return etf::decode_tape(b); });
+  if (n >= 256) worst_tape_ratio = std::max(worst_tape_ratio, double(tape_peak) / double(n));
+  EXPECT_LE(tape_peak, kTapeBytesPerInputByte * n + kFixedBytes) << what << " (tape): " << n << " input bytes";
 }
 
 std::vector<Bytes> corpus(const char* target) {
@@ -127,6 +137,8 @@ TEST(AllocBound, CorpusAndMutationsStayWithinAMultipleOfTheInput) {
   }
   std::printf("worst heap/input ratio %.1f bytes per input byte over inputs >= 256 bytes (allowed %zu + %zu fixed)\n",
               worst_ratio, kBytesPerInputByte, kFixedBytes);
+  std::printf("tape: worst heap/input ratio %.1f (allowed %zu + %zu fixed)\n", worst_tape_ratio,
+              kTapeBytesPerInputByte, kFixedBytes);
   EXPECT_GT(largest_peak, 0u) << "the counting operator new is not in use";
 }
 

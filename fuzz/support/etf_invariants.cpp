@@ -4,6 +4,7 @@
 
 #include "distspec/etf/decode.hpp"
 #include "distspec/etf/encode.hpp"
+#include "distspec/etf/tape.hpp"
 #include "support/etf_canonical.hpp"
 #include "support/fuzz_check.hpp"
 
@@ -15,8 +16,22 @@ void check_decode_invariants(std::span<const std::uint8_t> input) {
   FUZZ_CHECK(decoded.ok() == validated.ok());
   auto exact = etf::decode_exact(input);
   FUZZ_CHECK(exact.ok() == (decoded.ok() && decoded->used == input.size()));
-  if (!decoded.ok()) return;
+  // The tape (fresh, and reused after another input) gives decode()'s verdict, error and bytes
+  // used, and to_term() gives its term.
+  auto tape = etf::decode_tape(input);
+  FUZZ_CHECK(tape.ok() == decoded.ok());
+  static etf::TermTape reused;
+  auto reused_used = etf::decode_tape_into(reused, input, {});
+  FUZZ_CHECK(reused_used.ok() == decoded.ok());
+  if (!decoded.ok()) {
+    FUZZ_CHECK(tape.error().code == decoded.error().code && tape.error().offset == decoded.error().offset);
+    FUZZ_CHECK(reused_used.error().code == decoded.error().code &&
+               reused_used.error().offset == decoded.error().offset);
+    return;
+  }
   FUZZ_CHECK(decoded->used <= input.size() && validated.value() == decoded->used);
+  FUZZ_CHECK(tape->used() == decoded->used && reused_used.value() == decoded->used);
+  FUZZ_CHECK(tape->root().to_term() == decoded->term && reused.root().to_term() == decoded->term);
 
   etf::DecodeOptions views;
   views.binary_views = true;

@@ -1,9 +1,11 @@
 // Decoding of the fields that are not general terms: atoms, node containers, fun integers, FLOAT_EXT.
+#include <algorithm>
 #include <cerrno>
 #include <clocale>
 #include <cmath>
 #include <cstdlib>
 #include <locale.h>
+#include <string>
 
 #include "decode_internal.hpp"
 
@@ -40,39 +42,30 @@ long count_utf8(const std::uint8_t* s, std::size_t n) {
   return chars;
 }
 
-void latin1_to_utf8(const std::uint8_t* s, std::size_t n, std::string& out) {
-  out.clear();
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (s[i] < 0x80) {
-      out.push_back(char(s[i]));
-    } else {
-      out.push_back(char(0xC0 | s[i] >> 6));
-      out.push_back(char(0x80 | (s[i] & 0x3F)));
-    }
-  }
-}
-
 bool ascii_only(const std::uint8_t* s, std::size_t n) {
   std::uint8_t any = 0;
   for (std::size_t i = 0; i < n; ++i) any |= s[i];
   return any < 0x80;
 }
 
-bool is_local(const Cursor& c, const Atom& node, std::uint32_t creation) {
-  const LocalNode* local = c.options->local_node;
-  return local && node.name == local->name && (creation == local->creation || creation == 0);
+// Whether an atom spells `name` (UTF-8), without building its text.
+bool atom_spells(const AtomText& a, std::string_view name) {
+  if (a.encoding == AtomText::Encoding::Cached) return a.cached->name == name;
+  if (a.encoding == AtomText::Encoding::Utf8)
+    return name == std::string_view(reinterpret_cast<const char*>(a.bytes), a.size);
+  std::string utf8;
+  append_latin1_as_utf8(a.bytes, a.size, utf8);
+  return utf8 == name;
 }
 
-// Reads the node atom of a pid/port/reference. The name is only built when the caller keeps it
-// or a local node is configured to compare with: validate() checks it in place.
-bool read_node(Cursor& c, bool keep, Atom& node) {
-  return read_atom(c, keep || c.options->local_node ? &node : nullptr);
+bool is_local(const Cursor& c, const AtomText& node, std::uint32_t creation) {
+  const LocalNode* local = c.options->local_node;
+  return local && (creation == local->creation || creation == 0) && atom_spells(node, local->name);
 }
 
 }  // namespace
 
-bool read_atom(Cursor& c, Atom* out) {
+bool read_atom_text(Cursor& c, AtomText& out) {
   std::size_t at = c.pos;
   if (!c.need(1)) return false;
   std::uint8_t t = c.data[c.pos++];
@@ -95,7 +88,7 @@ bool read_atom(Cursor& c, Atom* out) {
       if (!c.need(1)) return false;
       const Atom* cached = c.options->atom_cache->lookup(c.data[c.pos++]);
       if (!cached) return c.fail(Code::BadAtom, at);
-      if (out) *out = *cached;
+      out = AtomText{nullptr, 0, AtomText::Encoding::Cached, cached};
       return true;
     }
     default:
@@ -111,15 +104,16 @@ bool read_atom(Cursor& c, Atom* out) {
     long chars = count_utf8(text, len);
     if (chars < 0 || std::size_t(chars) > tag::kMaxAtomCharacters) return c.fail(Code::BadAtom, at);
   }
-  if (!out && !c.options->safe) return true;
-  Atom scratch;
-  Atom& atom = out ? *out : scratch;
-  if (utf8 || ascii)
-    atom.name.assign(reinterpret_cast<const char*>(text), len);
-  else
-    latin1_to_utf8(text, len, atom.name);
-  if (c.options->safe && !(c.options->atom_exists && c.options->atom_exists(atom.name)))
-    return c.fail(Code::UnsafeAtom, at);
+  out = AtomText{text, len, utf8 || ascii ? AtomText::Encoding::Utf8 : AtomText::Encoding::Latin1,
+                 nullptr};
+  if (!c.options->safe) return true;
+  std::string latin1;
+  std::string_view name(reinterpret_cast<const char*>(text), len);
+  if (out.encoding == AtomText::Encoding::Latin1) {
+    append_latin1_as_utf8(text, len, latin1);
+    name = latin1;
+  }
+  if (!(c.options->atom_exists && c.options->atom_exists(name))) return c.fail(Code::UnsafeAtom, at);
   return true;
 }
 
@@ -196,40 +190,34 @@ bool parse_float_text(const std::uint8_t* text, double& out) {
   return true;
 }
 
-bool read_pid(Cursor& c, std::uint8_t t, std::size_t at, Pid* out) {
-  Atom node;
-  if (!read_node(c, out != nullptr, node)) return false;
-  std::size_t fixed = t == tag::kNewPid ? 12 : 9;
-  if (!c.need(fixed)) return false;
-  const std::uint8_t* p = c.data + c.pos;
-  c.pos += fixed;
-  std::uint32_t id = load32(p), serial = load32(p + 4);
-  std::uint32_t creation = t == tag::kNewPid ? load32(p + 8) : p[8];
-  if (t == tag::kPid && creation > 3) return c.fail(Code::BadCreation, at);
-  if (is_local(c, node, creation) && (id > tag::kMaxLocalPidId || serial > tag::kMaxLocalPidSerial))
+bool read_pid(Cursor& c, std::uint8_t t, std::size_t at, AtomText& node, const std::uint8_t*& fixed) {
+  if (!read_atom_text(c, node)) return false;
+  std::size_t size = t == tag::kNewPid ? 12 : 9;
+  if (!c.need(size)) return false;
+  fixed = c.data + c.pos;
+  c.pos += size;
+  PidNumbers n = pid_numbers(t, fixed);
+  if (t == tag::kPid && n.creation > 3) return c.fail(Code::BadCreation, at);
+  if (is_local(c, node, n.creation) && (n.id > tag::kMaxLocalPidId || n.serial > tag::kMaxLocalPidSerial))
     return c.fail(Code::BadNodeName, at);
-  if (out) *out = Pid{std::move(node), id, serial, creation};
   return true;
 }
 
-bool read_port(Cursor& c, std::uint8_t t, std::size_t at, Port* out) {
-  Atom node;
-  if (!read_node(c, out != nullptr, node)) return false;
-  std::size_t fixed = t == tag::kV4Port ? 12 : (t == tag::kNewPort ? 8 : 5);
-  if (!c.need(fixed)) return false;
-  const std::uint8_t* p = c.data + c.pos;
-  c.pos += fixed;
-  std::uint64_t id = t == tag::kV4Port ? load64(p) : load32(p);
-  std::size_t id_size = t == tag::kV4Port ? 8 : 4;
-  std::uint32_t creation = t == tag::kPort ? p[4] : load32(p + id_size);
-  if (t == tag::kPort && creation > 3) return c.fail(Code::BadCreation, at);
-  if (is_local(c, node, creation) && id > tag::kMaxLocalPortId) return c.fail(Code::BadNodeName, at);
-  if (out) *out = Port{std::move(node), id, creation};
+bool read_port(Cursor& c, std::uint8_t t, std::size_t at, AtomText& node, const std::uint8_t*& fixed) {
+  if (!read_atom_text(c, node)) return false;
+  std::size_t size = t == tag::kV4Port ? 12 : (t == tag::kNewPort ? 8 : 5);
+  if (!c.need(size)) return false;
+  fixed = c.data + c.pos;
+  c.pos += size;
+  PortNumbers n = port_numbers(t, fixed);
+  if (t == tag::kPort && n.creation > 3) return c.fail(Code::BadCreation, at);
+  if (is_local(c, node, n.creation) && n.id > tag::kMaxLocalPortId) return c.fail(Code::BadNodeName, at);
   return true;
 }
 
-bool read_reference(Cursor& c, std::uint8_t t, std::size_t at, Reference* out) {
-  std::size_t words = 1;
+bool read_reference(Cursor& c, std::uint8_t t, std::size_t at, AtomText& node, std::size_t& words,
+                    const std::uint8_t*& fixed) {
+  words = 1;
   if (t != tag::kReference) {
     if (!c.need(2)) return false;
     words = load16(c.data + c.pos);
@@ -238,30 +226,41 @@ bool read_reference(Cursor& c, std::uint8_t t, std::size_t at, Reference* out) {
     // (harness/etf/README.md, "Differences from binary_to_term").
     if (words == 0 || words > kMaxReferenceWords) return c.fail(Code::BadReference, at);
   }
-  Atom node;
-  if (!read_node(c, out != nullptr, node)) return false;
+  if (!read_atom_text(c, node)) return false;
   std::size_t creation_size = t == tag::kNewerReference ? 4 : 1;
   if (!c.need(creation_size + 4 * words)) return false;
-  const std::uint8_t* p = c.data + c.pos;
+  fixed = c.data + c.pos;
   c.pos += creation_size + 4 * words;
-  // REFERENCE_EXT puts its one ID word before the creation byte; the others put creation first.
-  const std::uint8_t* ids = t == tag::kReference ? p : p + creation_size;
-  std::uint32_t creation =
-      t == tag::kNewerReference ? load32(p) : (t == tag::kReference ? p[4] : p[0]);
+  std::uint32_t creation = reference_creation(t, fixed);
   if (t != tag::kNewerReference && creation > 3) return c.fail(Code::BadCreation, at);
-  std::uint32_t first = load32(ids);
+  std::uint32_t first = load32(reference_words(t, fixed));
   if (t != tag::kNewerReference && first > tag::kMaxOldRefFirstWord)
     return c.fail(Code::BadReference, at);
   if (is_local(c, node, creation) &&
       (words > tag::kMaxLocalRefWords || first > tag::kMaxOldRefFirstWord))
     return c.fail(Code::BadReference, at);
-  if (out) {
-    out->node = std::move(node);
-    out->creation = creation;
-    out->ids.resize(words);
-    for (std::size_t i = 0; i < words; ++i) out->ids[i] = load32(ids + 4 * i);
-  }
   return true;
+}
+
+bool operator<(const KeyForm& x, const KeyForm& y) {
+  if (x.kind != y.kind) return x.kind < y.kind;
+  if (x.number != y.number) return x.number < y.number;
+  const std::size_t common = std::min(x.size, y.size);
+  // memcmp with a null pointer is undefined even for length 0 (integer keys carry no bytes).
+  int r = common == 0 ? 0 : std::memcmp(x.bytes, y.bytes, common);
+  return r != 0 ? r < 0 : x.size < y.size;
+}
+
+bool has_duplicate_forms(KeyForm* first, KeyForm* last) {
+  const std::size_t n = std::size_t(last - first);
+  if (n <= 16) {
+    for (std::size_t i = 1; i < n; ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (first[i] == first[j]) return true;
+    return false;
+  }
+  std::sort(first, last);
+  return std::adjacent_find(first, last) != last;
 }
 
 }  // namespace distspec::etf::detail

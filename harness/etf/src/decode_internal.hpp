@@ -2,8 +2,11 @@
 #pragma once
 
 #include <cstdint>
+#include <bit>
 #include <cstring>
+#include <memory>
 #include <span>
+#include <vector>
 
 #include "distspec/etf/decode.hpp"
 #include "etf_tags.hpp"
@@ -38,22 +41,94 @@ struct Cursor {
   }
 };
 
-// Reads an atom under any atom tag (or a cache reference when options allow). `out` null: check
-// only. Applies length, UTF-8 and [safe] rules.
-bool read_atom(Cursor& c, Atom* out);
+// An atom as it sits in the input: its text (UTF-8, or Latin-1 beyond ASCII) or a cache entry.
+struct AtomText {
+  enum class Encoding : std::uint8_t { Utf8, Latin1, Cached };
+  const std::uint8_t* bytes = nullptr;
+  std::size_t size = 0;
+  Encoding encoding = Encoding::Utf8;  // Utf8 also for ASCII text under a Latin-1 tag
+  const Atom* cached = nullptr;        // Encoding::Cached
+};
+
+// Reads an atom under any atom tag (or a cache reference when options allow), applying the
+// length and UTF-8 rules and, under [safe], the existence check. Builds nothing.
+bool read_atom_text(Cursor& c, AtomText& out);
+// Latin-1 to UTF-8, appended to `out` (a std::string or a byte vector).
+template <class Out>
+void append_latin1_as_utf8(const std::uint8_t* s, std::size_t n, Out& out) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (s[i] < 0x80) {
+      out.push_back(static_cast<typename Out::value_type>(s[i]));
+    } else {
+      out.push_back(static_cast<typename Out::value_type>(0xC0 | s[i] >> 6));
+      out.push_back(static_cast<typename Out::value_type>(0x80 | (s[i] & 0x3F)));
+    }
+  }
+}
 // Reads an integer term that BEAM would accept where it wants a small (is_small: |v| < 2^59):
 // SMALL_INTEGER_EXT, INTEGER_EXT or a bignum holding such a value.
 bool read_small(Cursor& c, std::int64_t& out, DecodeErrorCode code);
 // Parses FLOAT_EXT's 31 bytes as OTP's sys_chars_to_double does.
 bool parse_float_text(const std::uint8_t* text, double& out);
-// Reads the node atom, numbers and creation of a pid/port/reference (tag already consumed).
-bool read_pid(Cursor& c, std::uint8_t tag, std::size_t at, Pid* out);
-bool read_port(Cursor& c, std::uint8_t tag, std::size_t at, Port* out);
-bool read_reference(Cursor& c, std::uint8_t tag, std::size_t at, Reference* out);
+
+// Pids, ports and references (tag already consumed, `at` is its offset): read and check the node
+// atom and the fixed fields; `fixed` points at the fields after the node atom.
+bool read_pid(Cursor& c, std::uint8_t tag, std::size_t at, AtomText& node, const std::uint8_t*& fixed);
+bool read_port(Cursor& c, std::uint8_t tag, std::size_t at, AtomText& node, const std::uint8_t*& fixed);
+bool read_reference(Cursor& c, std::uint8_t tag, std::size_t at, AtomText& node,
+                    std::size_t& words, const std::uint8_t*& fixed);
+// The numbers in those fixed fields (one reading for the decoder and the tape's accessors).
+struct PidNumbers { std::uint32_t id, serial, creation; };
+struct PortNumbers { std::uint64_t id; std::uint32_t creation; };
+inline PidNumbers pid_numbers(std::uint8_t tag, const std::uint8_t* p) {
+  return {load32(p), load32(p + 4), tag == tag::kNewPid ? load32(p + 8) : p[8]};
+}
+inline PortNumbers port_numbers(std::uint8_t tag, const std::uint8_t* p) {
+  if (tag == tag::kV4Port) return {load64(p), load32(p + 8)};
+  return {load32(p), tag == tag::kPort ? std::uint32_t(p[4]) : load32(p + 4)};
+}
+inline std::uint32_t reference_creation(std::uint8_t tag, const std::uint8_t* p) {
+  return tag == tag::kNewerReference ? load32(p) : (tag == tag::kReference ? p[4] : p[0]);
+}
+// REFERENCE_EXT puts its one ID word before the creation byte; the others put creation first.
+inline const std::uint8_t* reference_words(std::uint8_t tag, const std::uint8_t* p) {
+  return tag == tag::kReference ? p : p + (tag == tag::kNewerReference ? 4 : 1);
+}
+
+// A simple map key (small integer, float, atom as UTF-8, binary, []) in a comparable form:
+// equal forms <=> exactly equal keys (0.0 and -0.0 one form, as =:= in OTP 25).
+struct KeyForm {
+  char kind;
+  std::uint64_t number;
+  const std::uint8_t* bytes;
+  std::size_t size;
+  friend bool operator==(const KeyForm& x, const KeyForm& y) {
+    return x.kind == y.kind && x.number == y.number && x.size == y.size &&
+           (x.size == 0 || std::memcmp(x.bytes, y.bytes, x.size) == 0);
+  }
+  friend bool operator<(const KeyForm& x, const KeyForm& y);
+};
+// Atoms and binaries: `number` holds their first 8 bytes, so unequal keys rarely need memcmp.
+inline KeyForm bytes_key_form(char kind, const std::uint8_t* p, std::size_t n) {
+  std::uint64_t head = 0;
+  if (n > 0) std::memcpy(&head, p, n < 8 ? n : 8);
+  return KeyForm{kind, head, p, n};
+}
+inline std::uint64_t float_key_bits(double d) { return d == 0 ? 0 : std::bit_cast<std::uint64_t>(d); }
+// Whether [first, last) holds two equal forms (may reorder the range).
+bool has_duplicate_forms(KeyForm* first, KeyForm* last);
+
+// Inflates a COMPRESSED payload (`in` starts after the 80 tag at offset `at`): UncompressedSize:32
+// then a zlib stream that must inflate to exactly that size.
+struct Inflated {
+  std::shared_ptr<std::vector<std::uint8_t>> data;
+  std::size_t stream_bytes;  // input bytes the zlib stream took
+};
+Result<Inflated, DecodeError> inflate_payload(std::span<const std::uint8_t> in, std::size_t at);
 
 // validate(): checks one term at c.pos and moves past it, building nothing (validate.cpp).
 bool skip_term(Cursor& c);
-// The general (frame-stack) engine without building: for what skip_term hands over.
-bool check_with_engine(Cursor& c);
+// The full decoder (a tape, then dropped): for what skip_term hands over (tape_build.cpp).
+bool check_with_tape(Cursor& c);
 
 }  // namespace distspec::etf::detail

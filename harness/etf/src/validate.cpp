@@ -1,7 +1,7 @@
 // validate()'s fast path: one counter of terms still to read instead of a frame stack, since ETF
 // is prefix-ordered (a tuple of n adds n to read, a list n + 1, a fun its free variables). Maps
 // need their keys compared; simple keys (small integers, atoms, binaries, floats, []) are compared
-// by a canonical byte form; any other key sends the map to the general engine. The general engine
+// by a canonical byte form; any other key sends the map to the full decoder. The full decoder
 // also takes over when a depth limit could trigger, so the verdicts are decode()'s.
 #include <algorithm>
 #include <bit>
@@ -16,32 +16,9 @@ namespace {
 
 using Code = DecodeErrorCode;
 
-constexpr int kMaxMapRecursion = 32;  // maps inside maps deeper than this go to the engine
+constexpr int kMaxMapRecursion = 32;  // maps inside maps deeper than this go to the full decoder
 
-struct KeyForm;
 bool skip(Cursor& c, int map_depth, std::vector<KeyForm>& keys);
-
-// A simple key in a comparable form: equal forms <=> exactly equal keys. Numbers by value (with
-// 0.0 and -0.0 one form, as =:= in OTP 25), atoms by their text when it is ASCII or UTF-8 (both
-// spell the same atom the same way), binaries by their bytes.
-struct KeyForm {
-  char kind;
-  std::uint64_t number;
-  const std::uint8_t* bytes;
-  std::size_t size;
-  friend bool operator==(const KeyForm& x, const KeyForm& y) {
-    return x.kind == y.kind && x.number == y.number && x.size == y.size &&
-           (x.size == 0 || std::memcmp(x.bytes, y.bytes, x.size) == 0);
-  }
-  friend bool operator<(const KeyForm& x, const KeyForm& y) {
-    if (x.kind != y.kind) return x.kind < y.kind;
-    if (x.number != y.number) return x.number < y.number;
-    const std::size_t common = std::min(x.size, y.size);
-    // memcmp with a null pointer is undefined even for length 0 (integer keys carry no bytes).
-    int c = common == 0 ? 0 : std::memcmp(x.bytes, y.bytes, common);
-    return c != 0 ? c < 0 : x.size < y.size;
-  }
-};
 
 bool key_form(const std::uint8_t* p, std::size_t n, KeyForm& out) {
   out = KeyForm{0, 0, nullptr, 0};
@@ -54,7 +31,7 @@ bool key_form(const std::uint8_t* p, std::size_t n, KeyForm& out) {
     case tag::kNewFloat: {
       double d = std::bit_cast<double>(load64(p + 1));
       out.kind = 'f';
-      out.number = d == 0 ? 0 : std::bit_cast<std::uint64_t>(d);
+      out.number = float_key_bits(d);
       return true;
     }
     case tag::kAtom: case tag::kSmallAtom: case tag::kAtomUtf8: case tag::kSmallAtomUtf8: {
@@ -62,12 +39,10 @@ bool key_form(const std::uint8_t* p, std::size_t n, KeyForm& out) {
       if (p[0] == tag::kAtom || p[0] == tag::kSmallAtom)
         for (std::size_t i = header; i < n; ++i)
           if (p[i] >= 0x80) return false;  // Latin-1 beyond ASCII: not spelled as in UTF-8
-      out.kind = 'a';
-      out.bytes = p + header;
-      out.size = n - header;
+      out = bytes_key_form('a', p + header, n - header);
       return true;
     }
-    case tag::kBinary: out.kind = 'b'; out.bytes = p + 5; out.size = n - 5; return true;
+    case tag::kBinary: out = bytes_key_form('b', p + 5, n - 5); return true;
     case tag::kNil: out.kind = 'n'; return true;
     default: return false;
   }
@@ -86,25 +61,16 @@ bool skip_map(Cursor& c, std::size_t at, std::uint64_t pairs, int map_depth,
     if (simple) keys.push_back(form);
     if (!skip(c, map_depth, keys)) return false;
   }
-  std::size_t n = keys.size() - base;
-  bool duplicate = false;
   if (!simple) {
-    // Not all keys are simple: let the engine check this map (it compares built keys).
+    // Not all keys are simple: let the full decoder check this map (it compares built keys).
     keys.resize(base);
     std::size_t end = c.pos;
     c.pos = at;
-    if (!check_with_engine(c)) return false;
+    if (!check_with_tape(c)) return false;
     c.pos = end;
     return true;
   }
-  auto first = keys.begin() + std::ptrdiff_t(base);
-  if (n <= 16) {
-    for (std::size_t i = 1; i < n && !duplicate; ++i)
-      for (std::size_t j = 0; j < i && !duplicate; ++j) duplicate = first[i] == first[j];
-  } else {
-    std::sort(first, keys.end());
-    duplicate = std::adjacent_find(first, keys.end()) != keys.end();
-  }
+  const bool duplicate = has_duplicate_forms(keys.data() + base, keys.data() + keys.size());
   keys.resize(base);
   if (duplicate) return c.fail(Code::DuplicateMapKey, at);
   return true;
@@ -113,6 +79,8 @@ bool skip_map(Cursor& c, std::size_t at, std::uint64_t pairs, int map_depth,
 bool skip(Cursor& c, int map_depth, std::vector<KeyForm>& keys) {
   const std::uint8_t* d = c.data;
   std::uint64_t todo = 1;
+  AtomText atom;  // what the checks read, unused here
+  const std::uint8_t* fixed;
   while (todo > 0) {
     --todo;
     const std::size_t at = c.pos;
@@ -151,17 +119,19 @@ bool skip(Cursor& c, int map_depth, std::vector<KeyForm>& keys) {
       case tag::kAtom: case tag::kSmallAtom: case tag::kAtomUtf8: case tag::kSmallAtomUtf8:
       case tag::kAtomCacheRef:
         c.pos = at;
-        if (!read_atom(c, nullptr)) return false;
+        if (!read_atom_text(c, atom)) return false;
         break;
       case tag::kNewPid: case tag::kPid:
-        if (!read_pid(c, t, at, nullptr)) return false;
+        if (!read_pid(c, t, at, atom, fixed)) return false;
         break;
       case tag::kNewPort: case tag::kPort: case tag::kV4Port:
-        if (!read_port(c, t, at, nullptr)) return false;
+        if (!read_port(c, t, at, atom, fixed)) return false;
         break;
-      case tag::kNewerReference: case tag::kNewReference: case tag::kReference:
-        if (!read_reference(c, t, at, nullptr)) return false;
+      case tag::kNewerReference: case tag::kNewReference: case tag::kReference: {
+        std::size_t words;
+        if (!read_reference(c, t, at, atom, words, fixed)) return false;
         break;
+      }
       case tag::kSmallTuple: case tag::kLargeTuple: {
         std::size_t width = t == tag::kSmallTuple ? 1 : 4;
         if (!c.need(width)) return false;
@@ -212,7 +182,7 @@ bool skip(Cursor& c, int map_depth, std::vector<KeyForm>& keys) {
         if (2 * n > c.left()) return c.fail(Code::TooLarge, at);
         if (map_depth >= kMaxMapRecursion) {
           c.pos = at;
-          if (!check_with_engine(c)) return false;
+          if (!check_with_tape(c)) return false;
         } else if (!skip_map(c, at, n, map_depth + 1, keys)) {
           return false;
         }
@@ -220,11 +190,11 @@ bool skip(Cursor& c, int map_depth, std::vector<KeyForm>& keys) {
       }
       case tag::kExport: {
         if (c.options->safe && c.options->export_exists) {
-          c.pos = at;  // [safe] needs the names: the engine reads them
-          if (!check_with_engine(c)) return false;
+          c.pos = at;  // [safe] needs the names: the full decoder reads them
+          if (!check_with_tape(c)) return false;
           break;
         }
-        if (!read_atom(c, nullptr) || !read_atom(c, nullptr)) return false;
+        if (!read_atom_text(c, atom) || !read_atom_text(c, atom)) return false;
         std::int64_t arity;
         if (!read_small(c, arity, Code::BadFun)) return false;
         if (arity < 0 || arity > INT32_MAX) return c.fail(Code::BadFun, at);
@@ -236,14 +206,14 @@ bool skip(Cursor& c, int map_depth, std::vector<KeyForm>& keys) {
         c.pos += 29;
         if (num_free > tag::kMaxFunFree) return c.fail(Code::BadFun, at);
         std::int64_t unused;
-        if (!read_atom(c, nullptr) || !read_small(c, unused, Code::BadFun) ||
+        if (!read_atom_text(c, atom) || !read_small(c, unused, Code::BadFun) ||
             !read_small(c, unused, Code::BadFun))
           return false;
         std::size_t pid_at = c.pos;
         if (!c.need(1)) return false;
         std::uint8_t pid_tag = d[c.pos++];
         if (pid_tag != tag::kNewPid && pid_tag != tag::kPid) return c.fail(Code::BadFun, pid_at);
-        if (!read_pid(c, pid_tag, pid_at, nullptr)) return false;
+        if (!read_pid(c, pid_tag, pid_at, atom, fixed)) return false;
         if (num_free > c.left()) return c.fail(Code::TooLarge, at);
         todo += num_free;
         break;
@@ -259,8 +229,8 @@ bool skip(Cursor& c, int map_depth, std::vector<KeyForm>& keys) {
 
 bool skip_term(Cursor& c) {
   // Each level of nesting takes at least 2 bytes, so a depth limit of at least half the input
-  // can never trigger; otherwise the engine (which counts depth) decides.
-  if (c.options->max_depth < (c.size - c.pos) / 2) return check_with_engine(c);
+  // can never trigger; otherwise the full decoder (which counts depth) decides.
+  if (c.options->max_depth < (c.size - c.pos) / 2) return check_with_tape(c);
   std::vector<KeyForm> keys;  // allocated only if the term holds a map
   return skip(c, 0, keys);
 }

@@ -102,7 +102,9 @@ TEST(CodecBeam, RandomTermsEncodeAndDecodeAsTheBeamDoes) {
     const auto& v = verdicts[k];
     ASSERT_TRUE(v.accepted) << "BEAM rejected our encoding of term " << k << ": " << hex(ours[k]);
     EXPECT_EQ(v.used, ours[k].size()) << k;
-    if (!large_map[k]) EXPECT_EQ(v.reencoded, ours[k]) << "term " << k << ": " << hex(ours[k]);
+    if (!large_map[k]) {
+      EXPECT_EQ(v.reencoded, ours[k]) << "term " << k << ": " << hex(ours[k]);
+    }
     // Our decoding of BEAM's bytes: the same term, and the same bytes again (maps keep order).
     auto back = decode_exact(v.reencoded);
     ASSERT_TRUE(back.ok()) << k << ": " << to_string(back.error().code) << " at " << back.error().offset;

@@ -1,0 +1,488 @@
+// The decoder proper: one pass over the input that fills a tape (tape_internal.hpp has the layout).
+// decode() materializes a Term from the tape; validate() uses the tape builder only for what its
+// skipper hands over. Nesting lives in a heap stack of open compounds, never on the C++ stack.
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+#include "decode_internal.hpp"
+#include "tape_internal.hpp"
+
+namespace distspec::etf {
+namespace {
+
+using detail::AtomText;
+using detail::Cursor;
+using detail::load16;
+using detail::load32;
+using Code = DecodeErrorCode;
+using tape::kind;
+using K = Term::Kind;
+
+// exactly_equal() for the Terms of map keys the tape cannot compare in place.
+bool has_duplicate_terms(std::vector<Term>& keys) {
+  const std::size_t n = keys.size();
+  if (n <= 16) {
+    for (std::size_t i = 1; i < n; ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (exactly_equal(keys[i], keys[j])) return true;
+    return false;
+  }
+  std::sort(keys.begin(), keys.end(), [](const Term& a, const Term& b) { return map_key_less(a, b); });
+  for (std::size_t i = 1; i < n; ++i)
+    if (exactly_equal(keys[i - 1], keys[i])) return true;
+  return false;
+}
+
+// Observed on OTP 25: Len 0 needs Bits 0; otherwise Bits is 1..8.
+bool valid_bit_count(std::size_t n, unsigned bits) { return n == 0 ? bits == 0 : bits >= 1 && bits <= 8; }
+
+class TapeBuilder {
+ public:
+  TapeBuilder(Cursor& c, TermTape& tape)
+      : c_(c), tape_(tape), side_(TapeAccess::side(tape)), start_(c.pos) {
+    n_ = TapeAccess::size(tape);
+    cap_ = TapeAccess::capacity(tape);
+    out_ = TapeAccess::entries(tape).get();
+  }
+  ~TapeBuilder() { TapeAccess::size(tape_) = n_; }
+  bool run();
+
+ private:
+  struct Open {
+    std::uint32_t index;      // of the compound's entry
+    std::uint64_t remaining;  // terms still to read
+    std::size_t at;           // offset of its tag, for errors found when it closes
+  };
+
+  std::uint32_t add(std::uint8_t k, std::uint8_t flags, std::uint32_t count, std::uint64_t payload) {
+    if (n_ == cap_) [[unlikely]] grow();
+    out_[n_] = TapeEntry{k, flags, count, payload};
+    return std::uint32_t(n_++);
+  }
+  [[gnu::noinline]] void grow();
+  void add_atom(const AtomText& a) {
+    switch (a.encoding) {
+      case AtomText::Encoding::Utf8: add(kind(K::Atom), 0, std::uint32_t(a.size), tape::pointer(a.bytes)); break;
+      case AtomText::Encoding::Cached:
+        add(kind(K::Atom), 0, std::uint32_t(a.cached->name.size()), tape::pointer(a.cached->name.data()));
+        break;
+      case AtomText::Encoding::Latin1: {
+        std::size_t offset = side_.size();
+        detail::append_latin1_as_utf8(a.bytes, a.size, side_);
+        add(kind(K::Atom), tape::kInSide, std::uint32_t(side_.size() - offset), offset);
+        break;
+      }
+    }
+  }
+  bool atom() {
+    AtomText a;
+    if (!detail::read_atom_text(c_, a)) return false;
+    add_atom(a);
+    return true;
+  }
+  // Checks the count against the input left and the depth, then opens a compound already added.
+  bool open(std::uint32_t index, std::uint64_t remaining, std::size_t at) {
+    if (remaining > c_.left()) return c_.fail(Code::TooLarge, at);  // every term takes >= 1 byte
+    if (stack_.size() >= c_.options->max_depth) return c_.fail(Code::TooDeep, at);
+    // Fields stored one by one: copying a whole Open from a temporary stalled on store forwarding.
+    Open& o = stack_.emplace_back();
+    o.index = index;
+    o.remaining = remaining;
+    o.at = at;
+    return true;
+  }
+  bool close(const Open& o);
+  bool duplicate_keys(std::uint32_t map);
+  void big(bool negative, const std::uint8_t* digits, std::size_t n);
+  bool bitstring(std::size_t at, std::size_t n, unsigned bits);
+  bool export_fun(std::size_t at);
+  bool new_fun(std::size_t at, bool& opened);
+
+  Cursor& c_;
+  TermTape& tape_;
+  std::vector<std::uint8_t>& side_;
+  std::size_t start_;  // where the term starts in c_
+  TapeEntry* out_;     // the tape's entries: n_ used of cap_
+  std::size_t n_, cap_;
+  std::vector<Open> stack_;
+  std::vector<detail::KeyForm> forms_;  // the keys of the map being closed
+};
+
+void TapeBuilder::grow() {
+  // Every entry takes at least one input byte, so the input bounds the tape; the first guess is
+  // small enough not to matter for a huge binary.
+  const std::size_t limit = c_.size - start_ + 1;
+  std::size_t want = cap_ > 0 ? 2 * cap_ : std::min<std::size_t>(limit / 4 + 16, 4096);
+  want = std::min(want, std::max(limit, n_ + 1));
+  auto bigger = std::make_unique_for_overwrite<TapeEntry[]>(want);
+  if (n_ > 0) std::memcpy(bigger.get(), out_, n_ * sizeof(TapeEntry));
+  TapeAccess::entries(tape_) = std::move(bigger);
+  out_ = TapeAccess::entries(tape_).get();
+  cap_ = TapeAccess::capacity(tape_) = want;
+}
+
+void TapeBuilder::big(bool negative, const std::uint8_t* digits, std::size_t n) {
+  while (n > 0 && digits[n - 1] == 0) --n;
+  if (n <= 8) {
+    std::uint64_t m = 0;
+    for (std::size_t i = n; i-- > 0;) m = m << 8 | digits[i];
+    if (m <= std::uint64_t(INT64_MAX)) {
+      add(kind(K::Integer), 0, 0, std::uint64_t(negative ? -std::int64_t(m) : std::int64_t(m)));
+      return;
+    }
+    if (negative && m == std::uint64_t(1) << 63) {
+      add(kind(K::Integer), 0, 0, m);  // INT64_MIN
+      return;
+    }
+  }
+  add(kind(K::BigInteger), negative ? 1 : 0, std::uint32_t(n), tape::pointer(digits));
+}
+
+bool TapeBuilder::bitstring(std::size_t at, std::size_t n, unsigned bits) {
+  if (!valid_bit_count(n, bits)) return c_.fail(Code::BadBitstring, at);
+  const std::uint8_t* p = c_.data + c_.pos;
+  if (bits == 8 || n == 0) {
+    add(kind(K::Bitstring), 8, std::uint32_t(n), tape::pointer(p));
+    return true;
+  }
+  // OTP ignores the unused low bits of the last byte; we hold them as zero (copying if needed).
+  auto mask = std::uint8_t(0xFF << (8 - bits));
+  if ((p[n - 1] & ~mask) == 0) {
+    add(kind(K::Bitstring), std::uint8_t(bits), std::uint32_t(n), tape::pointer(p));
+    return true;
+  }
+  std::size_t offset = side_.size();
+  side_.insert(side_.end(), p, p + n);
+  side_.back() &= mask;
+  add(kind(K::Bitstring), std::uint8_t(bits | tape::kInSide), std::uint32_t(n), offset);
+  return true;
+}
+
+bool TapeBuilder::export_fun(std::size_t at) {
+  std::uint32_t index = add(kind(K::ExportFun), 0, 0, 0);
+  if (!atom() || !atom()) return false;
+  std::int64_t arity = 0;
+  if (!detail::read_small(c_, arity, Code::BadFun)) return false;
+  if (arity < 0 || arity > INT32_MAX) return c_.fail(Code::BadFun, at);
+  out_[index].payload = std::uint64_t(arity);
+  if (c_.options->safe && c_.options->export_exists) {
+    ExportFun f;
+    TermRef ref = TapeAccess::ref(tape_, index);
+    f.module.name = ref.export_fun().module;
+    f.function.name = ref.export_fun().function;
+    f.arity = std::uint32_t(arity);
+    if (!c_.options->export_exists(f)) return c_.fail(Code::UnsafeAtom, at);
+  }
+  return true;
+}
+
+bool TapeBuilder::new_fun(std::size_t at, bool& opened) {
+  // Size:4 (ignored, as OTP does), Arity:1, Uniq:16, Index:4, NumFree:4.
+  if (!c_.need(29)) return false;
+  const std::uint8_t* p = c_.data + c_.pos;
+  c_.pos += 29;
+  std::uint32_t num_free = load32(p + 25);
+  if (num_free > tag::kMaxFunFree) return c_.fail(Code::BadFun, at);
+  std::uint32_t index = add(kind(K::LocalFun), 0, num_free, 0);
+  add(tape::kFunFixed, 0, 0, tape::pointer(p));
+  if (!atom()) return false;
+  for (int i = 0; i < 2; ++i) {  // old index, old uniq
+    std::int64_t v = 0;
+    if (!detail::read_small(c_, v, Code::BadFun)) return false;
+    add(kind(K::Integer), 0, 0, std::uint64_t(v));
+  }
+  std::size_t pid_at = c_.pos;
+  if (!c_.need(1)) return false;
+  std::uint8_t pid_tag = c_.data[c_.pos++];
+  if (pid_tag != tag::kNewPid && pid_tag != tag::kPid) return c_.fail(Code::BadFun, pid_at);
+  AtomText node;
+  const std::uint8_t* fixed;
+  if (!detail::read_pid(c_, pid_tag, pid_at, node, fixed)) return false;
+  add(kind(K::Pid), pid_tag, 0, tape::pointer(fixed));
+  add_atom(node);
+  opened = num_free > 0;
+  if (opened) return open(index, num_free, at);
+  out_[index].payload = n_;
+  return true;
+}
+
+bool TapeBuilder::duplicate_keys(std::uint32_t map) {
+  const TapeEntry* e = out_;
+  const std::uint32_t pairs = e[map].count;
+  forms_.clear();
+  std::uint32_t k = map + 1;
+  bool simple = true;
+  for (std::uint32_t i = 0; i < pairs && simple; ++i) {
+    const TapeEntry& key = e[k];
+    detail::KeyForm f{0, 0, nullptr, 0};
+    switch (K(key.kind)) {
+      case K::Integer: f.kind = 'i'; f.number = key.payload; break;
+      case K::Float: f.kind = 'f'; f.number = detail::float_key_bits(std::bit_cast<double>(key.payload)); break;
+      case K::Atom: f = detail::bytes_key_form('a', tape::data_of(side_, key), key.count); break;
+      case K::Nil: f.kind = 'n'; break;
+      case K::Bitstring:
+        if ((key.flags & tape::kBitsMask) != 8) { simple = false; break; }
+        f = detail::bytes_key_form('b', tape::data_of(side_, key), key.count);
+        break;
+      default: simple = false; break;
+    }
+    forms_.push_back(f);
+    k = tape::next_index(e, tape::next_index(e, k));
+  }
+  if (simple) return detail::has_duplicate_forms(forms_.data(), forms_.data() + forms_.size());
+  // Rare: compound or bignum keys. Compare built Terms (views: they die before the tape).
+  std::vector<Term> keys;
+  keys.reserve(pairs);
+  k = map + 1;
+  for (std::uint32_t i = 0; i < pairs; ++i) {
+    keys.push_back(TapeAccess::ref(tape_, k).to_term(true));
+    k = tape::next_index(e, tape::next_index(e, k));
+  }
+  return has_duplicate_terms(keys);
+}
+
+bool TapeBuilder::close(const Open& o) {
+  out_[o.index].payload = n_;
+  if (out_[o.index].kind == kind(K::Map) && duplicate_keys(o.index))
+    return c_.fail(Code::DuplicateMapKey, o.at);
+  return true;
+}
+
+bool TapeBuilder::run() {
+  // The position is a local: stores to the tape could alias a Cursor field, and the helpers that
+  // take the Cursor get it synced around the call.
+  const std::uint8_t* d = c_.data;
+  const std::size_t size = c_.size;
+  std::size_t pos = c_.pos;
+  auto need = [&](std::size_t n) { return n <= size - pos || c_.fail(Code::Truncated, size); };
+  auto sync = [&](bool ok) {
+    pos = c_.pos;
+    return ok;
+  };
+  for (;;) {
+    const std::size_t at = pos;
+    if (!need(1)) return false;
+    const std::uint8_t t = d[pos++];
+    switch (t) {
+      case tag::kSmallInteger:
+        if (!need(1)) return false;
+        add(kind(K::Integer), 0, 0, d[pos]);
+        pos += 1;
+        break;
+      case tag::kInteger:
+        if (!need(4)) return false;
+        add(kind(K::Integer), 0, 0, std::uint64_t(std::int64_t(std::int32_t(load32(d + pos)))));
+        pos += 4;
+        break;
+      case tag::kSmallBig: case tag::kLargeBig: {
+        std::size_t n;
+        if (t == tag::kSmallBig) {
+          if (!need(1)) return false;
+          n = d[pos++];
+        } else {
+          if (!need(4)) return false;
+          n = load32(d + pos);
+          pos += 4;
+          if (n > tag::kMaxBigBytes) return c_.fail(Code::BigTooLarge, at);
+        }
+        if (!need(1 + n)) return false;
+        big(d[pos] != 0, d + pos + 1, n);
+        pos += 1 + n;
+        break;
+      }
+      case tag::kNewFloat: {
+        if (!need(8)) return false;
+        std::uint64_t bits = detail::load64(d + pos);
+        if (!std::isfinite(std::bit_cast<double>(bits))) return c_.fail(Code::BadFloat, at);
+        add(kind(K::Float), 0, 0, bits);
+        pos += 8;
+        break;
+      }
+      case tag::kFloat: {
+        if (!need(31)) return false;
+        double v = 0;
+        if (!detail::parse_float_text(d + pos, v)) return c_.fail(Code::BadFloat, at);
+        add(kind(K::Float), 0, 0, std::bit_cast<std::uint64_t>(v));
+        pos += 31;
+        break;
+      }
+      case tag::kAtom: case tag::kSmallAtom: case tag::kAtomUtf8: case tag::kSmallAtomUtf8:
+      case tag::kAtomCacheRef:
+        c_.pos = at;
+        if (!sync(atom())) return false;
+        break;
+      case tag::kNewPid: case tag::kPid: case tag::kNewPort: case tag::kPort: case tag::kV4Port: {
+        AtomText node;
+        const std::uint8_t* fixed;
+        bool is_pid = t == tag::kNewPid || t == tag::kPid;
+        c_.pos = pos;
+        if (!sync(is_pid ? detail::read_pid(c_, t, at, node, fixed) : detail::read_port(c_, t, at, node, fixed)))
+          return false;
+        add(kind(is_pid ? K::Pid : K::Port), t, 0, tape::pointer(fixed));
+        add_atom(node);
+        break;
+      }
+      case tag::kNewerReference: case tag::kNewReference: case tag::kReference: {
+        AtomText node;
+        const std::uint8_t* fixed;
+        std::size_t words;
+        c_.pos = pos;
+        if (!sync(detail::read_reference(c_, t, at, node, words, fixed))) return false;
+        add(kind(K::Reference), t, std::uint32_t(words), tape::pointer(fixed));
+        add_atom(node);
+        break;
+      }
+      case tag::kSmallTuple: case tag::kLargeTuple: {
+        std::size_t width = t == tag::kSmallTuple ? 1 : 4;
+        if (!need(width)) return false;
+        std::uint32_t n = width == 1 ? d[pos] : load32(d + pos);
+        pos += width;
+        std::uint32_t index = add(kind(K::Tuple), 0, n, n_ + 1);
+        if (n > 0) {
+          c_.pos = pos;
+          if (!open(index, n, at)) return false;
+          continue;
+        }
+        break;
+      }
+      case tag::kNil:
+        add(kind(K::Nil), 0, 0, 0);
+        break;
+      case tag::kString: {
+        if (!need(2)) return false;
+        std::size_t n = load16(d + pos);
+        if (!need(2 + n)) return false;
+        if (n > 0) add(tape::kByteList, 0, std::uint32_t(n), tape::pointer(d + pos + 2));
+        else add(kind(K::Nil), 0, 0, 0);
+        pos += 2 + n;
+        break;
+      }
+      case tag::kList: {
+        if (!need(4)) return false;
+        std::uint64_t n = load32(d + pos);
+        pos += 4;
+        if (n == 0) continue;  // OTP: a LIST_EXT of length 0 is just its tail
+        c_.pos = pos;
+        if (!open(add(kind(K::List), 0, std::uint32_t(n), 0), n + 1, at)) return false;
+        continue;
+      }
+      case tag::kBinary: {
+        if (!need(4)) return false;
+        std::size_t n = load32(d + pos);
+        if (!need(4 + n)) return false;
+        add(kind(K::Bitstring), 8, std::uint32_t(n), tape::pointer(d + pos + 4));
+        pos += 4 + n;
+        break;
+      }
+      case tag::kBitBinary: {
+        if (!need(5)) return false;
+        std::size_t n = load32(d + pos);
+        unsigned bits = d[pos + 4];
+        if (!need(5 + n)) return false;
+        pos += 5;
+        c_.pos = pos;
+        if (!bitstring(at, n, bits)) return false;
+        pos += n;
+        break;
+      }
+      case tag::kMap: {
+        if (!need(4)) return false;
+        std::uint64_t n = load32(d + pos);
+        pos += 4;
+        if (n >= (std::uint64_t(1) << 31)) return c_.fail(Code::TooLarge, at);
+        std::uint32_t index = add(kind(K::Map), 0, std::uint32_t(n), n_ + 1);
+        if (n > 0) {
+          c_.pos = pos;
+          if (!open(index, 2 * n, at)) return false;
+          continue;
+        }
+        break;
+      }
+      case tag::kExport:
+        c_.pos = pos;
+        if (!sync(export_fun(at))) return false;
+        break;
+      case tag::kNewFun: {
+        bool opened = false;
+        c_.pos = pos;
+        if (!sync(new_fun(at, opened))) return false;
+        if (opened) continue;
+        break;
+      }
+      default:
+        // Includes 73/75 (OTP 25 reads a runtime atom-table index; see README differences).
+        return c_.fail(Code::UnknownTag, at);
+    }
+    // A complete term: count it in its parent, closing every compound it completes.
+    for (;;) {
+      if (stack_.empty()) {
+        c_.pos = pos;
+        return true;
+      }
+      Open& o = stack_.back();
+      if (--o.remaining != 0) break;
+      c_.pos = pos;
+      if (!close(o)) return false;
+      stack_.pop_back();
+    }
+  }
+}
+
+void reset(TermTape& tape) {
+  TapeAccess::size(tape) = 0;
+  TapeAccess::side(tape).clear();
+  TapeAccess::inflated(tape).reset();
+  TapeAccess::used(tape) = 0;
+}
+
+bool build(Cursor& c, TermTape& tape) { return TapeBuilder(c, tape).run(); }
+
+}  // namespace
+
+bool detail::check_with_tape(Cursor& c) {
+  TermTape scratch;
+  return build(c, scratch);
+}
+
+Result<std::size_t, DecodeError> decode_tape_into(TermTape& tape, std::span<const std::uint8_t> bytes,
+                                                  const DecodeOptions& options) {
+  reset(tape);
+  if (bytes.empty()) return DecodeError{Code::Truncated, 0};
+  if (bytes[0] != tag::kVersion) return DecodeError{Code::BadVersion, 0};
+  if (bytes.size() >= 2 && bytes[1] == tag::kCompressed) {
+    auto inflated = detail::inflate_payload(bytes.subspan(2), 1);
+    if (!inflated) return inflated.error();
+    auto& data = inflated->data;
+    if ((*data)[0] == tag::kVersion) return DecodeError{Code::Compression, 6};
+    // Offsets inside compressed data are 6 (the header) plus the offset in the inflated bytes.
+    Cursor c{data->data(), data->size(), 0, 6, &options};
+    TapeAccess::inflated(tape) = data;
+    if (!build(c, tape)) return c.error;
+    // As OTP: [used] covers the header and the zlib stream; inflated bytes after the term and
+    // input bytes after the stream are ignored.
+    return TapeAccess::used(tape) = 6 + inflated->stream_bytes;
+  }
+  Cursor c{bytes.data(), bytes.size(), 1, 0, &options};
+  if (!build(c, tape)) return c.error;
+  return TapeAccess::used(tape) = c.pos;
+}
+
+Result<std::size_t, DecodeError> decode_tape_body_into(TermTape& tape, std::span<const std::uint8_t> bytes,
+                                                       const DecodeOptions& options) {
+  reset(tape);
+  Cursor c{bytes.data(), bytes.size(), 0, 0, &options};
+  if (!build(c, tape)) return c.error;
+  return TapeAccess::used(tape) = c.pos;
+}
+
+Result<TermTape, DecodeError> decode_tape(std::span<const std::uint8_t> bytes, const DecodeOptions& options) {
+  TermTape tape;
+  auto used = decode_tape_into(tape, bytes, options);
+  if (!used) return used.error();
+  return tape;
+}
+
+}  // namespace distspec::etf
