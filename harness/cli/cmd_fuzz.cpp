@@ -56,7 +56,7 @@ constexpr const char* kNodeUsage =
     "  --phases LIST         comma-separated: send_name,challenge_reply,connected (default: all)\n"
     "  --check-interval MS   correct-peer check period (default 250)\n"
     "  --timeout MS          how long an answer the node owes may take (default 2000)\n"
-    "  --atom-budget N       atoms the campaign may create on the target (default 20000)\n"
+    "  --atom-budget N       atoms the campaign may create on the target (default 50000)\n"
     "  --epmd-port N         epmd port (default: $ERL_EPMD_PORT or 4369)\n"
     "  --allow-known-crashers  also send inputs known to crash OTP 25.2.3 (disposable nodes only)\n"
     "  --quiet               no progress lines\n"
@@ -135,7 +135,7 @@ int run_fuzz_node(std::span<const std::string_view> args) {
   options.check_interval = std::chrono::milliseconds(number("--check-interval", 3'600'000, 250, ok));
   options.reply_timeout = std::chrono::milliseconds(number("--timeout", 600'000, 2000, ok));
   if (!ok) return node_usage_error("--check-interval and --timeout take milliseconds");
-  options.plan.atom_budget = number("--atom-budget", 1'000'000, 20'000, ok);
+  options.plan.atom_budget = number("--atom-budget", 1'000'000, 50'000, ok);
   if (!ok) return node_usage_error("--atom-budget takes 0..1000000");
   options.epmd_port = std::uint16_t(number("--epmd-port", 65535, 0, ok));
   if (!ok) return node_usage_error("--epmd-port takes a port number");

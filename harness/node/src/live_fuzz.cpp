@@ -36,6 +36,7 @@ struct RoundRecord {
   bool refused = false;
   bool infrastructure = false;  // the round never got to its mutation (handshake failed, ...)
   std::chrono::microseconds took{0};
+  std::uint64_t accounted = 0;  // order in which rounds finished
 };
 
 bool matches(Expectation expect, const std::string& outcome) {
@@ -86,6 +87,7 @@ class Campaign {
   LiveFuzzSummary summary_;
   Clock::time_point start_, end_, finished_;
   std::uint64_t next_round_ = 0;
+  std::uint64_t accounted_ = 0;
   std::size_t active_slots_ = 0;
   bool stop_ = false;
   std::deque<RoundRecord> suspects_;
@@ -249,6 +251,7 @@ void Campaign::add_finding(const std::string& kind, const RoundRecord* record,
 
 void Campaign::account(RoundRecord& record) {
   ++summary_.rounds;
+  record.accounted = accounted_++;
   if (record.complete_handshake) ++summary_.complete_handshakes;
   const std::string mutation = record.plan.mutation + (record.input.withheld ? "(withheld)" : "");
   ++summary_.outcomes[mutation + " -> " + record.outcome];
@@ -333,7 +336,7 @@ asio::awaitable<void> Campaign::give_up() {
     auto path = save_record(options_.out_dir + "/findings/suspects", s.input.bytes, base_record(s));
     suspects += (suspects.size() > 1 ? ", " : "") + JsonRecord{}
                     .add("round", s.plan.round)
-                    .add("mutation", s.plan.mutation)
+                    .add("mutation", s.plan.mutation + (s.input.withheld ? " (withheld: valid sent)" : ""))
                     .add("outcome", s.outcome)
                     .add("file", path)
                     .render();
@@ -358,6 +361,9 @@ asio::awaitable<void> Campaign::checker() {
       co_await wake_checker_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
     if (stop_) co_return;
+    // A good check clears only the rounds that had finished before it started: a round that
+    // finishes during the check may have hit the node after the check's handshake.
+    const std::uint64_t cleared_before = accounted_;
     bool ok = false;
     for (int attempt = 0; attempt < kCheckAttempts && !ok; ++attempt) {
       if (attempt > 0) {
@@ -371,7 +377,7 @@ asio::awaitable<void> Campaign::checker() {
       co_await give_up();
       co_return;
     }
-    suspects_.clear();
+    while (!suspects_.empty() && suspects_.front().accounted < cleared_before) suspects_.pop_front();
     if (last) co_return;  // the final check after the last round
   }
 }

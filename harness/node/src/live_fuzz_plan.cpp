@@ -160,6 +160,14 @@ Bytes valid_packet(Rng& rng, const ConnectedIds& ids, proto::HeaderMode mode) {
   return dist_packet(mode, control, payload ? &*payload : nullptr);
 }
 
+// Every atom a term decoder creates starts at an atom tag byte (ATOM_EXT 100, SMALL_ATOM_EXT 115,
+// ATOM_UTF8_EXT 118, SMALL_ATOM_UTF8_EXT 119), so their count bounds the atoms a packet can make.
+std::size_t atom_tag_bytes(std::span<const std::uint8_t> packet) {
+  return std::size_t(std::count_if(packet.begin(), packet.end(), [](std::uint8_t b) {
+    return b == 100 || b == 115 || b == 118 || b == 119;
+  }));
+}
+
 constexpr std::uint32_t kHugeLengthThreshold = 16u * 1024 * 1024;
 
 // Known crashers among 4-byte-framed packets (a fragment header with SequenceId 0 and
@@ -563,12 +571,14 @@ RoundInput RoundPlanner::connected_input(const PlannedRound& round, proto::Heade
     add(e), add(f);
     expect = Expectation::Accept;
   } else {  // bytes: may spell new atoms, so it spends the atom budget
-    if (!spend_atoms(2)) {
+    Bytes packet = dist_packet(mode, control, payload_ptr);
+    // The header's NumberOfAtomCacheRefs stays 0: no edit can add atom cache entries.
+    edit_bytes(packet, rng, mode.uses_headers() ? 3 : 1);
+    if (!spend_atoms(atom_tag_bytes(packet))) {
+      stream.clear();
       add(valid_packet(rng, ids, mode));
       return {std::move(stream), Expectation::Accept, KnownCrasher::None, true};
     }
-    Bytes packet = dist_packet(mode, control, payload_ptr);
-    edit_bytes(packet, rng, mode.uses_headers() ? 3 : 1);
     add(packet);
     expect = Expectation::Any;
   }

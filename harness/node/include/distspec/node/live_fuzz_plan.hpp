@@ -72,9 +72,10 @@ struct PlanOptions {
   // names, so no two connections in flight share a name (each name becomes an atom on the target).
   std::size_t slots = 1;
   std::size_t names_per_slot = 8;
-  // Rounds that may create atoms outside the pool (each counted as a few atoms). OTP's atom table
-  // holds 1,048,576 atoms and never shrinks; 20,000 leaves a long-lived target plenty.
-  std::size_t atom_budget = 20'000;
+  // Atoms the campaign may create outside the pool: a new name counts 1, a NAME_ME request 1, a
+  // byte-edited packet its number of atom tag bytes (an upper bound). OTP's atom table holds
+  // 1,048,576 atoms and never shrinks; 50,000 leaves a long-lived target plenty.
+  std::size_t atom_budget = 50'000;
 };
 
 // The flags our fuzzing connections advertise: OTP 25's hidden-node set (no global/rex traffic on
