@@ -40,7 +40,7 @@ struct LiveFuzzOptions {
   std::uint16_t epmd_port = 0;                // 0: $ERL_EPMD_PORT or 4369
   std::optional<std::uint16_t> target_port;   // skips the epmd lookup
   PlanOptions plan;                           // target_name and slots are filled in
-  std::size_t concurrency = 4;
+  std::size_t concurrency = 8;
   std::chrono::milliseconds duration{10'000};
   std::optional<std::uint64_t> max_rounds;
   std::string out_dir = "fuzz-node";

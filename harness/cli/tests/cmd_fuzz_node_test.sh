@@ -1,0 +1,107 @@
+#!/bin/sh
+# Tests of `distspec fuzz node` (registered in harness/cli/tests.cmake): flag parsing and exit
+# codes (usage), and a 2-second campaign against a real erl node on a private epmd (beam): exit 0,
+# rates printed, nothing crashed, the node still answers `distspec ping`, the cookie never printed.
+# Every process started is in its own process group, killed on every path.
+# usage: cmd_fuzz_node_test.sh usage|beam DISTSPEC [ERL]   (KEEP_WORK=1 keeps the logs)
+set -u
+case_name=$1
+distspec=$2
+erl=${3:-erl}
+erl_root=$(dirname "$(dirname "$(readlink -f "$(command -v "$erl")")")")
+epmd=$(ls "$erl_root"/erts-*/bin/epmd 2>/dev/null | head -n 1)
+[ -x "$epmd" ] || epmd=epmd
+work=$(mktemp -d)
+failures=0
+groups=""
+cookie="FUZZCOOKIE$$Q"
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+cleanup() {
+  for group in $groups; do pkill -KILL -g "$group" 2>/dev/null; done
+  for group in $groups; do
+    tries=0
+    while pgrep -g "$group" >/dev/null 2>&1 && [ $tries -lt 40 ]; do sleep 0.05; tries=$((tries + 1)); done
+    if pgrep -g "$group" >/dev/null 2>&1; then fail "process group $group survives"; fi
+  done
+  if [ -n "${KEEP_WORK:-}" ]; then echo "work kept: $work"; else rm -rf "$work"; fi
+  if [ "$failures" -ne 0 ]; then
+    echo "$failures failure(s)"
+    exit 1
+  fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+random_port() { echo $(($(od -An -N2 -tu2 /dev/urandom) % 30000 + 20000)); }
+
+start_group() {
+  name=$1; shift
+  setsid "$@" >"$work/$name.out" 2>"$work/$name.err" </dev/null &
+  started=$!
+  groups="$groups $started"
+}
+
+expect_exit() {
+  what=$1; want=$2; shift 2
+  "$@" >"$work/out" 2>"$work/err"
+  got=$?
+  [ "$got" -eq "$want" ] || fail "$what: exit $got, wanted $want ($(head -c 300 "$work/err"))"
+}
+
+case $case_name in
+usage)
+  for args in "fuzz node" "fuzz node a@h b@h" "fuzz node noat" "fuzz node a@h --bogus" \
+              "fuzz node a@h --seconds x" "fuzz node a@h --rounds -1" "fuzz node a@h --concurrency 0" \
+              "fuzz node a@h --phases send_name,bogus" "fuzz node a@h --phases ," \
+              "fuzz node a@h --epmd-port 70000" "fuzz node a@h --timeout"; do
+    # shellcheck disable=SC2086
+    expect_exit "distspec $args" 2 "$distspec" $args
+    [ -s "$work/err" ] || fail "distspec $args: usage error without a message"
+  done
+  expect_exit "fuzz node --help" 0 "$distspec" fuzz node --help
+  grep -q "usage: distspec fuzz node" "$work/out" || fail "fuzz node --help prints no usage"
+  expect_exit "fuzz --help" 0 "$distspec" fuzz --help
+  grep -q "distspec fuzz node" "$work/out" || fail "fuzz --help does not mention fuzz node"
+  # No epmd: the target cannot be found, exit 1 with a reason.
+  expect_exit "fuzz node without epmd" 1 env ERL_EPMD_PORT="$(random_port)" \
+    "$distspec" fuzz node a@localhost --cookie "$cookie" --seconds 1 --out "$work/out-dir"
+  [ -s "$work/err" ] || fail "fuzz node without epmd: no reason printed"
+  if grep -qF "$cookie" "$work/out" "$work/err"; then fail "the cookie is printed"; fi
+  ;;
+beam)
+  port=$(random_port)
+  start_group epmd "$epmd" -port "$port"
+  ERL_EPMD_PORT=$port
+  export ERL_EPMD_PORT
+  tries=0
+  while ! "$epmd" -names >/dev/null 2>&1 && [ $tries -lt 60 ]; do sleep 0.05; tries=$((tries + 1)); done
+  alive=fuzz_target_$$
+  HOME=$work start_group target "$erl" -sname "$alive" -setcookie "$cookie" -noinput -start_epmd false
+  tries=0
+  until "$epmd" -names 2>/dev/null | grep -q "name $alive "; do
+    tries=$((tries + 1))
+    [ $tries -ge 200 ] && { fail "erl did not register: $(head -c 300 "$work/target.err")"; exit 1; }
+    sleep 0.05
+  done
+  node="$alive@$(hostname -s)"
+  expect_exit "fuzz node (2 s)" 0 "$distspec" fuzz node "$node" --cookie "$cookie" --seconds 2 \
+    --seed 7 --out "$work/campaign"
+  grep -q "seed 7" "$work/out" || fail "the seed is not printed"
+  grep -q "handshakes/s" "$work/out" || fail "no handshakes/s in the summary"
+  grep -q "^findings: 0" "$work/out" || fail "findings: $(grep -A3 '^findings' "$work/out")"
+  [ -d "$work/campaign/observed" ] || fail "no observed/ samples"
+  if grep -qF "$cookie" "$work/out" "$work/err"; then fail "the cookie is printed"; fi
+  if grep -q "CRASH REPORT" "$work/target.out" "$work/target.err"; then fail "the target logged a crash report"; fi
+  expect_exit "ping after the campaign" 0 "$distspec" ping "$node" --cookie "$cookie"
+  # A wrong cookie: the target refuses the first correct peer: exit 1, nothing fuzzed.
+  expect_exit "fuzz node with a wrong cookie" 1 "$distspec" fuzz node "$node" --cookie "WRONG$cookie" \
+    --seconds 1 --out "$work/campaign2"
+  grep -q "does not accept a correct peer" "$work/err" || fail "wrong cookie: $(head -c 300 "$work/err")"
+  ;;
+*)
+  echo "unknown case $case_name"; exit 2
+  ;;
+esac
+exit 0
