@@ -1,5 +1,6 @@
 // Decoding of the fields that are not general terms: atoms, node containers, fun integers, FLOAT_EXT.
 #include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <clocale>
 #include <cmath>
@@ -40,12 +41,6 @@ long count_utf8(const std::uint8_t* s, std::size_t n) {
     ++chars;
   }
   return chars;
-}
-
-bool ascii_only(const std::uint8_t* s, std::size_t n) {
-  std::uint8_t any = 0;
-  for (std::size_t i = 0; i < n; ++i) any |= s[i];
-  return any < 0x80;
 }
 
 // Whether an atom spells `name` (UTF-8), without building its text.
@@ -251,8 +246,40 @@ bool operator<(const KeyForm& x, const KeyForm& y) {
   return r != 0 ? r < 0 : x.size < y.size;
 }
 
+namespace {
+// A total order on forms whose equality is KeyForm's, matching the order BEAM writes small maps
+// in for the common cases (integers by value, then floats, atoms and binaries by their bytes), so
+// BEAM's own maps are checked in n - 1 comparisons.
+int rank(char kind) {
+  switch (kind) {
+    case 'i': return 0;
+    case 'f': return 1;
+    case 'a': return 2;
+    case 'n': return 3;
+    default: return 4;
+  }
+}
+bool beam_order_less(const KeyForm& x, const KeyForm& y) {
+  if (x.kind != y.kind) return rank(x.kind) < rank(y.kind);
+  switch (x.kind) {
+    case 'i': return std::int64_t(x.number) < std::int64_t(y.number);
+    case 'f': return std::bit_cast<double>(x.number) < std::bit_cast<double>(y.number);
+    case 'n': return false;
+    default: {  // bytes: the big-endian heads order the first 8 bytes
+      if (x.number != y.number) return x.number < y.number;
+      const std::size_t common = std::min(x.size, y.size);
+      int r = common <= 8 ? 0 : std::memcmp(x.bytes + 8, y.bytes + 8, common - 8);
+      return r != 0 ? r < 0 : x.size < y.size;
+    }
+  }
+}
+}  // namespace
+
 bool has_duplicate_forms(KeyForm* first, KeyForm* last) {
   const std::size_t n = std::size_t(last - first);
+  std::size_t rising = 1;
+  while (rising < n && beam_order_less(first[rising - 1], first[rising])) ++rising;
+  if (rising >= n) return false;  // strictly increasing: all distinct
   if (n <= 16) {
     for (std::size_t i = 1; i < n; ++i)
       for (std::size_t j = 0; j < i; ++j)

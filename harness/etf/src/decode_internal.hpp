@@ -50,6 +50,18 @@ struct AtomText {
   const Atom* cached = nullptr;        // Encoding::Cached
 };
 
+inline bool ascii_only(const std::uint8_t* s, std::size_t n) {
+  std::uint64_t any = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s + i, 8);
+    any |= w;
+  }
+  for (; i < n; ++i) any |= s[i];
+  return (any & 0x8080808080808080u) == 0;
+}
+
 // Reads an atom under any atom tag (or a cache reference when options allow), applying the
 // length and UTF-8 rules and, under [safe], the existence check. Builds nothing.
 bool read_atom_text(Cursor& c, AtomText& out);
@@ -108,10 +120,17 @@ struct KeyForm {
   }
   friend bool operator<(const KeyForm& x, const KeyForm& y);
 };
-// Atoms and binaries: `number` holds their first 8 bytes, so unequal keys rarely need memcmp.
+// Atoms and binaries: `number` holds their first 8 bytes big-endian (zero-padded), so most keys
+// compare, equal or ordered, without memcmp. (Byte by byte below 8: a partial memcpy then an
+// 8-byte load stalls on store forwarding.)
 inline KeyForm bytes_key_form(char kind, const std::uint8_t* p, std::size_t n) {
   std::uint64_t head = 0;
-  if (n > 0) std::memcpy(&head, p, n < 8 ? n : 8);
+  if (n >= 8) {
+    std::memcpy(&head, p, 8);
+    head = __builtin_bswap64(head);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) head |= std::uint64_t(p[i]) << (56 - 8 * i);
+  }
   return KeyForm{kind, head, p, n};
 }
 inline std::uint64_t float_key_bits(double d) { return d == 0 ? 0 : std::bit_cast<std::uint64_t>(d); }

@@ -1,5 +1,5 @@
 // The encoder: term_to_binary/1,2 of OTP 25, byte for byte (term-format.md §4). Iterative: a
-// stack of terms still to write, so nesting depth costs heap, not C++ stack.
+// stack of compounds still being written, so nesting depth costs heap, not C++ stack.
 #include "distspec/etf/encode.hpp"
 
 #include <zlib.h>
@@ -51,18 +51,25 @@ class Encoder {
  public:
   Encoder(std::vector<std::uint8_t>& out, const EncodeOptions& options)
       : w_(out), options_(options),
-        utf8_atoms_(options.utf8_atoms || options.minor_version >= 2) {
-    stack_.reserve(64);  // enough for most terms: no regrowth from 1 element up
-  }
+        utf8_atoms_(options.utf8_atoms || options.minor_version >= 2) {}
 
   void run(const Term& root);
 
  private:
   // A term to write, or (term == null) the place of a NEW_FUN_EXT Size field to fill in.
-  struct Pending {
-    const Term* term;
-    std::size_t fun_size_at;
+  // What is left to write of one compound. Leaves are written as they are reached, so only
+  // compounds cost a frame. Built in place from scalars: pushing a braced temporary copied it
+  // through memory and stalled on store forwarding.
+  enum class FrameKind : std::uint8_t { Items, Pairs, SortedPairs, FunSize };
+  struct Frame {
+    Frame(FrameKind k, const void* p, std::size_t n) : kind(k), at(p), left(n) {}
+    FrameKind kind;
+    bool value_next = false;  // Pairs/SortedPairs: the key of the current pair is written
+    const void* at;           // the next Term, pair, or (SortedPairs) index into order_
+    std::size_t left;         // items or pairs left; FunSize: where the Size field is
   };
+
+  void term(const Term& t);  // a leaf in full; a compound's header, its rest pushed as frames
 
   void integer(std::int64_t v);
   void big(bool negative, const std::uint8_t* magnitude, std::size_t n);
@@ -76,7 +83,8 @@ class Encoder {
   Writer w_;
   const EncodeOptions& options_;
   bool utf8_atoms_;
-  std::vector<Pending> stack_;
+  std::vector<Frame> stack_;
+  std::vector<const std::pair<Term, Term>*> order_;  // small maps not in map-key order, sorted
 };
 
 void Encoder::integer(std::int64_t v) {
@@ -197,8 +205,8 @@ void Encoder::list(const List& l) {
   }
   w_.u8(tag::kList);
   w_.u32(std::uint32_t(e.size()));
-  stack_.push_back({l.tail.get(), 0});
-  for (std::size_t i = e.size(); i-- > 0;) stack_.push_back({&e[i], 0});
+  stack_.emplace_back(FrameKind::Items, l.tail.get(), 1);  // written after the elements
+  stack_.emplace_back(FrameKind::Items, e.data(), e.size());
 }
 
 void Encoder::map(const Map& m) {
@@ -209,21 +217,15 @@ void Encoder::map(const Map& m) {
     auto key_less = [](const auto& a, const auto& b) { return map_key_less(a.first, b.first); };
     // Maps decoded from BEAM's bytes are in map-key order already: n-1 comparisons, no sort.
     if (!std::is_sorted(m.pairs.begin(), m.pairs.end(), key_less)) {
-      const std::pair<Term, Term>* order[kSmallMapLimit];
-      std::size_t n = m.pairs.size();
-      for (std::size_t i = 0; i < n; ++i) order[i] = &m.pairs[i];
-      std::stable_sort(order, order + n, [&](auto* a, auto* b) { return key_less(*a, *b); });
-      for (std::size_t i = n; i-- > 0;) {
-        stack_.push_back({&order[i]->second, 0});
-        stack_.push_back({&order[i]->first, 0});
-      }
+      const std::size_t first = order_.size();
+      for (const auto& pair : m.pairs) order_.push_back(&pair);
+      std::stable_sort(order_.begin() + std::ptrdiff_t(first), order_.end(),
+                       [&](auto* a, auto* b) { return key_less(*a, *b); });
+      stack_.emplace_back(FrameKind::SortedPairs, reinterpret_cast<const void*>(first), m.pairs.size());
       return;
     }
   }
-  for (std::size_t i = m.pairs.size(); i-- > 0;) {
-    stack_.push_back({&m.pairs[i].second, 0});
-    stack_.push_back({&m.pairs[i].first, 0});
-  }
+  if (!m.pairs.empty()) stack_.emplace_back(FrameKind::Pairs, m.pairs.data(), m.pairs.size());
 }
 
 void Encoder::bitstring(const Bitstring& b) {
@@ -251,89 +253,116 @@ void Encoder::local_fun(const LocalFun& f) {
   atom(f.module);
   integer(f.old_index);
   integer(f.old_uniq);
-  stack_.push_back({nullptr, size_at});
-  for (std::size_t i = f.free_vars.size(); i-- > 0;) stack_.push_back({&f.free_vars[i], 0});
-  if (f.pid) stack_.push_back({f.pid.get(), 0});
+  stack_.emplace_back(FrameKind::FunSize, nullptr, size_at);
+  if (!f.free_vars.empty()) stack_.emplace_back(FrameKind::Items, f.free_vars.data(), f.free_vars.size());
+  if (f.pid) stack_.emplace_back(FrameKind::Items, f.pid.get(), 1);
 }
 
 void Encoder::run(const Term& root) {
-  stack_.push_back({&root, 0});
   struct Trim {
     Writer& w;
     ~Trim() { w.finish(); }
   } trim{w_};
+  term(root);
   while (!stack_.empty()) {
-    Pending p = stack_.back();
-    stack_.pop_back();
-    if (!p.term) {
-      w_.patch32(p.fun_size_at, std::uint32_t(w_.size() - p.fun_size_at));
-      continue;
+    Frame& f = stack_.back();
+    const Term* next = nullptr;
+    switch (f.kind) {
+      case FrameKind::Items:
+        next = static_cast<const Term*>(f.at);
+        f.at = next + 1;
+        if (--f.left == 0) stack_.pop_back();
+        break;
+      case FrameKind::Pairs: {
+        auto* pair = static_cast<const std::pair<Term, Term>*>(f.at);
+        next = f.value_next ? &pair->second : &pair->first;
+        if ((f.value_next = !f.value_next)) break;
+        f.at = pair + 1;
+        if (--f.left == 0) stack_.pop_back();
+        break;
+      }
+      case FrameKind::SortedPairs: {
+        auto index = reinterpret_cast<std::size_t>(f.at);
+        const std::pair<Term, Term>* pair = order_[index];
+        next = f.value_next ? &pair->second : &pair->first;
+        if ((f.value_next = !f.value_next)) break;
+        f.at = reinterpret_cast<const void*>(index + 1);
+        if (--f.left == 0) stack_.pop_back();  // (order_ is dropped with the encoder)
+        break;
+      }
+      case FrameKind::FunSize:
+        w_.patch32(f.left, std::uint32_t(w_.size() - f.left));
+        stack_.pop_back();
+        continue;
     }
-    const Term& t = *p.term;
-    switch (t.kind()) {
-      case Term::Kind::Integer: integer(t.as_integer()); break;
-      case Term::Kind::BigInteger: {
-        const auto& b = t.as_big_integer();
-        big(b.negative, b.magnitude.data(), b.magnitude.size());
-        break;
-      }
-      case Term::Kind::Float: float_(t.as_float()); break;
-      case Term::Kind::Atom: atom(t.as_atom()); break;
-      case Term::Kind::Reference: {
-        const auto& r = t.as_reference();
-        w_.u8(tag::kNewerReference);
-        w_.u16(std::uint16_t(r.ids.size()));
-        atom(r.node);
-        w_.u32(r.creation);
-        for (auto id : r.ids) w_.u32(id);
-        break;
-      }
-      case Term::Kind::ExportFun: {
-        const auto& f = t.as_export_fun();
-        w_.u8(tag::kExport);
-        atom(f.module);
-        atom(f.function);
-        integer(f.arity);
-        break;
-      }
-      case Term::Kind::LocalFun: local_fun(t.as_local_fun()); break;
-      case Term::Kind::Port: {
-        const auto& port = t.as_port();
-        constexpr std::uint64_t kMaxV3PortId = (std::uint64_t(1) << 28) - 1;
-        bool v4 = port.id > kMaxV3PortId;
-        w_.u8(v4 ? tag::kV4Port : tag::kNewPort);
-        atom(port.node);
-        if (v4) w_.u64(port.id);
-        else w_.u32(std::uint32_t(port.id));
-        w_.u32(port.creation);
-        break;
-      }
-      case Term::Kind::Pid: {
-        const auto& pid = t.as_pid();
-        w_.u8(tag::kNewPid);
-        atom(pid.node);
-        w_.u32(pid.id);
-        w_.u32(pid.serial);
-        w_.u32(pid.creation);
-        break;
-      }
-      case Term::Kind::Tuple: {
-        const auto& e = t.as_tuple().elements;
-        if (e.size() < 256) {
-          w_.u8(tag::kSmallTuple);
-          w_.u8(std::uint8_t(e.size()));
-        } else {
-          w_.u8(tag::kLargeTuple);
-          w_.u32(std::uint32_t(e.size()));
-        }
-        for (std::size_t i = e.size(); i-- > 0;) stack_.push_back({&e[i], 0});
-        break;
-      }
-      case Term::Kind::Map: map(t.as_map()); break;
-      case Term::Kind::Nil: w_.u8(tag::kNil); break;
-      case Term::Kind::List: list(t.as_list()); break;
-      case Term::Kind::Bitstring: bitstring(t.as_bitstring()); break;
+    term(*next);
+  }
+}
+
+void Encoder::term(const Term& t) {
+  switch (t.kind()) {
+    case Term::Kind::Integer: integer(t.as_integer()); break;
+    case Term::Kind::BigInteger: {
+      const auto& b = t.as_big_integer();
+      big(b.negative, b.magnitude.data(), b.magnitude.size());
+      break;
     }
+    case Term::Kind::Float: float_(t.as_float()); break;
+    case Term::Kind::Atom: atom(t.as_atom()); break;
+    case Term::Kind::Reference: {
+      const auto& r = t.as_reference();
+      w_.u8(tag::kNewerReference);
+      w_.u16(std::uint16_t(r.ids.size()));
+      atom(r.node);
+      w_.u32(r.creation);
+      for (auto id : r.ids) w_.u32(id);
+      break;
+    }
+    case Term::Kind::ExportFun: {
+      const auto& f = t.as_export_fun();
+      w_.u8(tag::kExport);
+      atom(f.module);
+      atom(f.function);
+      integer(f.arity);
+      break;
+    }
+    case Term::Kind::LocalFun: local_fun(t.as_local_fun()); break;
+    case Term::Kind::Port: {
+      const auto& port = t.as_port();
+      constexpr std::uint64_t kMaxV3PortId = (std::uint64_t(1) << 28) - 1;
+      bool v4 = port.id > kMaxV3PortId;
+      w_.u8(v4 ? tag::kV4Port : tag::kNewPort);
+      atom(port.node);
+      if (v4) w_.u64(port.id);
+      else w_.u32(std::uint32_t(port.id));
+      w_.u32(port.creation);
+      break;
+    }
+    case Term::Kind::Pid: {
+      const auto& pid = t.as_pid();
+      w_.u8(tag::kNewPid);
+      atom(pid.node);
+      w_.u32(pid.id);
+      w_.u32(pid.serial);
+      w_.u32(pid.creation);
+      break;
+    }
+    case Term::Kind::Tuple: {
+      const auto& e = t.as_tuple().elements;
+      if (e.size() < 256) {
+        w_.u8(tag::kSmallTuple);
+        w_.u8(std::uint8_t(e.size()));
+      } else {
+        w_.u8(tag::kLargeTuple);
+        w_.u32(std::uint32_t(e.size()));
+      }
+      if (!e.empty()) stack_.emplace_back(FrameKind::Items, e.data(), e.size());
+      break;
+    }
+    case Term::Kind::Map: map(t.as_map()); break;
+    case Term::Kind::Nil: w_.u8(tag::kNil); break;
+    case Term::Kind::List: list(t.as_list()); break;
+  case Term::Kind::Bitstring: bitstring(t.as_bitstring()); break;
   }
 }
 

@@ -39,6 +39,36 @@ bool has_duplicate_terms(std::vector<Term>& keys) {
 // Observed on OTP 25: Len 0 needs Bits 0; otherwise Bits is 1..8.
 bool valid_bit_count(std::size_t n, unsigned bits) { return n == 0 ? bits == 0 : bits >= 1 && bits <= 8; }
 
+// A compound still being read.
+struct Open {
+  std::uint32_t index;      // of the compound's entry
+  std::uint64_t remaining;  // terms still to read (for the innermost: TapeBuilder::run's `left`)
+  std::size_t at;           // offset of its tag, for errors found when it closes
+};
+
+// The stack of open compounds: the first levels need no allocation (most terms are shallow).
+class OpenStack {
+ public:
+  bool empty() const { return size_ == 0; }
+  std::size_t size() const { return size_; }
+  Open& back() { return size_ <= kInline ? inline_[size_ - 1] : spill_.back(); }
+  Open& push() {
+    Open& o = size_ < kInline ? inline_[size_] : spill_.emplace_back();
+    ++size_;
+    return o;
+  }
+  void pop() {
+    if (size_ > kInline) spill_.pop_back();
+    --size_;
+  }
+
+ private:
+  static constexpr std::size_t kInline = 32;
+  Open inline_[kInline];
+  std::vector<Open> spill_;
+  std::size_t size_ = 0;
+};
+
 class TapeBuilder {
  public:
   TapeBuilder(Cursor& c, TermTape& tape)
@@ -51,12 +81,6 @@ class TapeBuilder {
   bool run();
 
  private:
-  struct Open {
-    std::uint32_t index;      // of the compound's entry
-    std::uint64_t remaining;  // terms still to read
-    std::size_t at;           // offset of its tag, for errors found when it closes
-  };
-
   std::uint32_t add(std::uint8_t k, std::uint8_t flags, std::uint32_t count, std::uint64_t payload) {
     if (n_ == cap_) [[unlikely]] grow();
     out_[n_] = TapeEntry{k, flags, count, payload};
@@ -83,15 +107,17 @@ class TapeBuilder {
     add_atom(a);
     return true;
   }
-  // Checks the count against the input left and the depth, then opens a compound already added.
-  bool open(std::uint32_t index, std::uint64_t remaining, std::size_t at) {
+  // Opens a compound already added, after checking its count against the input left and the
+  // depth. The remaining count of the innermost one lives in run()'s `left`, not on the stack.
+  bool open(std::uint32_t index, std::uint64_t remaining, std::size_t at, std::uint64_t& left) {
     if (remaining > c_.left()) return c_.fail(Code::TooLarge, at);  // every term takes >= 1 byte
     if (stack_.size() >= c_.options->max_depth) return c_.fail(Code::TooDeep, at);
+    if (!stack_.empty()) stack_.back().remaining = left;
     // Fields stored one by one: copying a whole Open from a temporary stalled on store forwarding.
-    Open& o = stack_.emplace_back();
+    Open& o = stack_.push();
     o.index = index;
-    o.remaining = remaining;
     o.at = at;
+    left = remaining;
     return true;
   }
   bool close(const Open& o);
@@ -99,7 +125,7 @@ class TapeBuilder {
   void big(bool negative, const std::uint8_t* digits, std::size_t n);
   bool bitstring(std::size_t at, std::size_t n, unsigned bits);
   bool export_fun(std::size_t at);
-  bool new_fun(std::size_t at, bool& opened);
+  bool new_fun(std::size_t at, std::uint32_t& index, std::uint32_t& num_free);
 
   Cursor& c_;
   TermTape& tape_;
@@ -107,15 +133,20 @@ class TapeBuilder {
   std::size_t start_;  // where the term starts in c_
   TapeEntry* out_;     // the tape's entries: n_ used of cap_
   std::size_t n_, cap_;
-  std::vector<Open> stack_;
+  OpenStack stack_;
   std::vector<detail::KeyForm> forms_;  // the keys of the map being closed
 };
 
 void TapeBuilder::grow() {
-  // Every entry takes at least one input byte, so the input bounds the tape; the first guess is
-  // small enough not to matter for a huge binary.
+  // Every entry takes at least one input byte, so the input bounds the tape. The first block is
+  // small (a huge binary needs one entry); later ones extrapolate the entries per byte read so far
+  // (c_.pos is synced at every compound's close), so that a tape grows once or twice.
   const std::size_t limit = c_.size - start_ + 1;
-  std::size_t want = cap_ > 0 ? 2 * cap_ : std::min<std::size_t>(limit / 4 + 16, 4096);
+  std::size_t want = std::min<std::size_t>(limit / 4 + 16, 4096);
+  if (cap_ > 0) {
+    const std::size_t read = c_.pos > start_ ? c_.pos - start_ : 1;
+    want = std::max(2 * cap_, std::size_t(double(n_) / double(read) * double(limit) * 1.1));
+  }
   want = std::min(want, std::max(limit, n_ + 1));
   auto bigger = std::make_unique_for_overwrite<TapeEntry[]>(want);
   if (n_ > 0) std::memcpy(bigger.get(), out_, n_ * sizeof(TapeEntry));
@@ -179,14 +210,14 @@ bool TapeBuilder::export_fun(std::size_t at) {
   return true;
 }
 
-bool TapeBuilder::new_fun(std::size_t at, bool& opened) {
+bool TapeBuilder::new_fun(std::size_t at, std::uint32_t& index, std::uint32_t& num_free) {
   // Size:4 (ignored, as OTP does), Arity:1, Uniq:16, Index:4, NumFree:4.
   if (!c_.need(29)) return false;
   const std::uint8_t* p = c_.data + c_.pos;
   c_.pos += 29;
-  std::uint32_t num_free = load32(p + 25);
+  num_free = load32(p + 25);
   if (num_free > tag::kMaxFunFree) return c_.fail(Code::BadFun, at);
-  std::uint32_t index = add(kind(K::LocalFun), 0, num_free, 0);
+  index = add(kind(K::LocalFun), 0, num_free, 0);
   add(tape::kFunFixed, 0, 0, tape::pointer(p));
   if (!atom()) return false;
   for (int i = 0; i < 2; ++i) {  // old index, old uniq
@@ -203,10 +234,8 @@ bool TapeBuilder::new_fun(std::size_t at, bool& opened) {
   if (!detail::read_pid(c_, pid_tag, pid_at, node, fixed)) return false;
   add(kind(K::Pid), pid_tag, 0, tape::pointer(fixed));
   add_atom(node);
-  opened = num_free > 0;
-  if (opened) return open(index, num_free, at);
-  out_[index].payload = n_;
-  return true;
+  if (num_free == 0) out_[index].payload = n_;
+  return true;  // run() opens it when it has free variables
 }
 
 bool TapeBuilder::duplicate_keys(std::uint32_t map) {
@@ -257,6 +286,8 @@ bool TapeBuilder::run() {
   const std::uint8_t* d = c_.data;
   const std::size_t size = c_.size;
   std::size_t pos = c_.pos;
+  std::uint64_t left = 0;  // terms still to read in the innermost open compound
+  const bool safe = c_.options->safe;
   auto need = [&](std::size_t n) { return n <= size - pos || c_.fail(Code::Truncated, size); };
   auto sync = [&](bool ok) {
     pos = c_.pos;
@@ -309,7 +340,22 @@ bool TapeBuilder::run() {
         pos += 31;
         break;
       }
-      case tag::kAtom: case tag::kSmallAtom: case tag::kAtomUtf8: case tag::kSmallAtomUtf8:
+      case tag::kAtom: case tag::kSmallAtom: case tag::kAtomUtf8: case tag::kSmallAtomUtf8: {
+        // The common case inline: ASCII text, no [safe]. read_atom_text decides everything else.
+        const std::size_t width = (t == tag::kAtom || t == tag::kAtomUtf8) ? 2 : 1;
+        if (!safe && size - pos >= width) {
+          const std::size_t len = width == 2 ? load16(d + pos) : d[pos];
+          if (len <= tag::kMaxAtomCharacters && len <= size - pos - width &&
+              detail::ascii_only(d + pos + width, len)) {
+            add(kind(K::Atom), 0, std::uint32_t(len), tape::pointer(d + pos + width));
+            pos += width + len;
+            break;
+          }
+        }
+        c_.pos = at;
+        if (!sync(atom())) return false;
+        break;
+      }
       case tag::kAtomCacheRef:
         c_.pos = at;
         if (!sync(atom())) return false;
@@ -343,7 +389,7 @@ bool TapeBuilder::run() {
         std::uint32_t index = add(kind(K::Tuple), 0, n, n_ + 1);
         if (n > 0) {
           c_.pos = pos;
-          if (!open(index, n, at)) return false;
+          if (!open(index, n, at, left)) return false;
           continue;
         }
         break;
@@ -366,7 +412,7 @@ bool TapeBuilder::run() {
         pos += 4;
         if (n == 0) continue;  // OTP: a LIST_EXT of length 0 is just its tail
         c_.pos = pos;
-        if (!open(add(kind(K::List), 0, std::uint32_t(n), 0), n + 1, at)) return false;
+        if (!open(add(kind(K::List), 0, std::uint32_t(n), 0), n + 1, at, left)) return false;
         continue;
       }
       case tag::kBinary: {
@@ -396,7 +442,7 @@ bool TapeBuilder::run() {
         std::uint32_t index = add(kind(K::Map), 0, std::uint32_t(n), n_ + 1);
         if (n > 0) {
           c_.pos = pos;
-          if (!open(index, 2 * n, at)) return false;
+          if (!open(index, 2 * n, at, left)) return false;
           continue;
         }
         break;
@@ -406,11 +452,12 @@ bool TapeBuilder::run() {
         if (!sync(export_fun(at))) return false;
         break;
       case tag::kNewFun: {
-        bool opened = false;
+        std::uint32_t index, num_free;
         c_.pos = pos;
-        if (!sync(new_fun(at, opened))) return false;
-        if (opened) continue;
-        break;
+        if (!sync(new_fun(at, index, num_free))) return false;
+        if (num_free == 0) break;
+        if (!open(index, num_free, at, left)) return false;
+        continue;
       }
       default:
         // Includes 73/75 (OTP 25 reads a runtime atom-table index; see README differences).
@@ -422,11 +469,11 @@ bool TapeBuilder::run() {
         c_.pos = pos;
         return true;
       }
-      Open& o = stack_.back();
-      if (--o.remaining != 0) break;
+      if (--left != 0) break;
       c_.pos = pos;
-      if (!close(o)) return false;
-      stack_.pop_back();
+      if (!close(stack_.back())) return false;
+      stack_.pop();
+      if (!stack_.empty()) left = stack_.back().remaining;
     }
   }
 }
