@@ -4,6 +4,7 @@
 //   distspec fuzz node TARGET_NODE [options]   (live-node fuzzing: distspec/node/live_fuzz.hpp)
 // Exit 0: no disagreement outside the allow-list / no finding; 1: disagreements or findings saved
 // (or the oracle or target could not be used); 2: usage error.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -54,6 +55,8 @@ constexpr const char* kNodeUsage =
     "  --out DIR             findings/ and observed/ go here (default: fuzz-node)\n"
     "  --concurrency N       connections in flight (default 8)\n"
     "  --phases LIST         comma-separated: send_name,challenge_reply,connected (default: all)\n"
+    "  --mutations LIST      comma-separated phase.kind names (e.g. connected.valid) instead of\n"
+    "                        --phases; --mutations list prints them all\n"
     "  --check-interval MS   correct-peer check period (default 250)\n"
     "  --timeout MS          how long an answer the node owes may take (default 2000)\n"
     "  --atom-budget N       atoms the campaign may create on the target (default 50000)\n"
@@ -96,7 +99,7 @@ void print_summary(const node::LiveFuzzSummary& s, const std::string& out_dir) {
 int run_fuzz_node(std::span<const std::string_view> args) {
   auto flags = parse_flags(args,
                            {"--cookie", "--cookie-file", "--seconds", "--rounds", "--seed", "--out",
-                            "--concurrency", "--phases", "--check-interval", "--timeout",
+                            "--concurrency", "--phases", "--mutations", "--check-interval", "--timeout",
                             "--atom-budget", "--epmd-port"},
                            {"--allow-known-crashers", "--quiet", "--help"});
   if (!flags.error.empty()) return node_usage_error(flags.error);
@@ -151,6 +154,23 @@ int run_fuzz_node(std::span<const std::string_view> args) {
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     }
     if (options.plan.phases.empty()) return node_usage_error("--phases needs at least one phase");
+  }
+  if (auto mutations = flags.value("--mutations")) {
+    const auto known = node::all_mutations();
+    if (*mutations == "list") {
+      for (const auto& m : known) std::printf("%s\n", m.c_str());
+      return kExitOk;
+    }
+    std::string_view rest = *mutations;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      std::string name(rest.substr(0, comma));
+      if (std::find(known.begin(), known.end(), name) == known.end())
+        return node_usage_error("unknown mutation '" + name + "' (--mutations list prints them)");
+      options.plan.mutations.push_back(name);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+    if (options.plan.mutations.empty()) return node_usage_error("--mutations needs at least one name");
   }
   options.plan.allow_known_crashers = flags.has("--allow-known-crashers");
   if (auto out = flags.value("--out")) options.out_dir = *out;

@@ -55,13 +55,16 @@ usage)
   for args in "fuzz node" "fuzz node a@h b@h" "fuzz node noat" "fuzz node a@h --bogus" \
               "fuzz node a@h --seconds x" "fuzz node a@h --rounds -1" "fuzz node a@h --concurrency 0" \
               "fuzz node a@h --phases send_name,bogus" "fuzz node a@h --phases ," \
-              "fuzz node a@h --epmd-port 70000" "fuzz node a@h --timeout"; do
+              "fuzz node a@h --epmd-port 70000" "fuzz node a@h --timeout" \
+              "fuzz node a@h --mutations connected.bogus" "fuzz node a@h --mutations ,"; do
     # shellcheck disable=SC2086
     expect_exit "distspec $args" 2 "$distspec" $args
     [ -s "$work/err" ] || fail "distspec $args: usage error without a message"
   done
   expect_exit "fuzz node --help" 0 "$distspec" fuzz node --help
   grep -q "usage: distspec fuzz node" "$work/out" || fail "fuzz node --help prints no usage"
+  expect_exit "fuzz node --mutations list" 0 "$distspec" fuzz node a@h --mutations list
+  grep -qx "connected.valid" "$work/out" || fail "--mutations list lacks connected.valid"
   expect_exit "fuzz --help" 0 "$distspec" fuzz --help
   grep -q "distspec fuzz node" "$work/out" || fail "fuzz --help does not mention fuzz node"
   # No epmd: the target cannot be found, exit 1 with a reason.

@@ -208,6 +208,14 @@ std::string_view mutation_kind(const std::string& mutation) {
 
 }  // namespace
 
+std::vector<std::string> all_mutations() {
+  std::vector<std::string> out;
+  for (auto m : kSendNameMutations) out.push_back("send_name." + std::string(m));
+  for (auto m : kReplyMutations) out.push_back("challenge_reply." + std::string(m));
+  for (auto m : kConnectedMutations) out.push_back("connected." + std::string(m));
+  return out;
+}
+
 std::string_view to_string(FuzzPhase phase) {
   switch (phase) {
     case FuzzPhase::SendName: return "send_name";
@@ -320,17 +328,22 @@ PlannedRound RoundPlanner::plan(std::uint64_t round, std::size_t slot) {
   p.round = round;
   p.rng_seed = splitmix(options_.seed ^ splitmix(round));
   Rng rng(p.rng_seed);
-  p.phase = options_.phases[pick(rng, options_.phases.size())];
-  switch (p.phase) {
-    case FuzzPhase::SendName:
-      p.mutation = "send_name." + std::string(kSendNameMutations[pick(rng, kSendNameMutations.size())]);
-      break;
-    case FuzzPhase::ChallengeReply:
-      p.mutation = "challenge_reply." + std::string(kReplyMutations[pick(rng, kReplyMutations.size())]);
-      break;
-    case FuzzPhase::Connected:
-      p.mutation = "connected." + std::string(kConnectedMutations[pick(rng, kConnectedMutations.size())]);
-      break;
+  if (!options_.mutations.empty()) {
+    p.mutation = options_.mutations[pick(rng, options_.mutations.size())];
+    p.phase = *fuzz_phase_from_string(p.mutation.substr(0, p.mutation.find('.')));
+  } else {
+    p.phase = options_.phases[pick(rng, options_.phases.size())];
+    switch (p.phase) {
+      case FuzzPhase::SendName:
+        p.mutation = "send_name." + std::string(kSendNameMutations[pick(rng, kSendNameMutations.size())]);
+        break;
+      case FuzzPhase::ChallengeReply:
+        p.mutation = "challenge_reply." + std::string(kReplyMutations[pick(rng, kReplyMutations.size())]);
+        break;
+      case FuzzPhase::Connected:
+        p.mutation = "connected." + std::string(kConnectedMutations[pick(rng, kConnectedMutations.size())]);
+        break;
+    }
   }
   p.own_name = own_name(round, slot);
   p.own_creation = std::uint32_t(rng()) | 4;  // never 0..3 (pitfall A.6)

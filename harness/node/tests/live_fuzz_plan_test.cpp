@@ -87,6 +87,21 @@ TEST(LiveFuzzPlan, SameSeedSameRounds) {
   }
 }
 
+TEST(LiveFuzzPlan, MutationListRestrictsThePlan) {
+  auto o = options_for({FuzzPhase::SendName});
+  o.mutations = {"connected.valid", "challenge_reply.digest_flip"};
+  RoundPlanner planner(o);
+  std::set<std::string> seen;
+  for (std::uint64_t r = 0; r < 200; ++r) {
+    auto p = planner.plan(r);
+    seen.insert(p.mutation);
+    EXPECT_EQ(p.phase, p.mutation[0] == 'c' && p.mutation[1] == 'o' ? FuzzPhase::Connected
+                                                                       : FuzzPhase::ChallengeReply);
+  }
+  EXPECT_EQ(seen, std::set<std::string>(o.mutations.begin(), o.mutations.end()));
+  EXPECT_EQ(all_mutations().size(), 14u + 9u + 16u);
+}
+
 TEST(LiveFuzzPlan, ConcurrentSlotsNeverShareANameAtOnce) {
   RoundPlanner planner(options_for({FuzzPhase::SendName}));
   std::set<std::string> names;

@@ -61,10 +61,15 @@ enum class Expectation : std::uint8_t {
 };
 std::string_view to_string(Expectation expectation);
 
+// Every mutation name, "phase.kind" (e.g. "send_name.nlen_short").
+std::vector<std::string> all_mutations();
+
 struct PlanOptions {
   std::uint64_t seed = 0;
   std::vector<FuzzPhase> phases{FuzzPhase::SendName, FuzzPhase::ChallengeReply,
                                 FuzzPhase::Connected};
+  // Only these mutations ("connected.valid", ...; from all_mutations()), phases then ignored.
+  std::vector<std::string> mutations;
   bool allow_known_crashers = false;
   std::string target_name;       // alive@host of the target
   std::string own_host;          // host part of the names we use (the target's host by default)
