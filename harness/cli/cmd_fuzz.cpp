@@ -89,7 +89,12 @@ void print_summary(const node::LiveFuzzSummary& s, const std::string& out_dir) {
     std::printf("  %s: %s (withheld %zu times)\n", std::string(node::to_string(k)).c_str(),
                 std::string(node::describe(k)).c_str(), it == s.withheld.end() ? 0 : it->second);
   }
-  std::printf("findings: %zu\n", s.findings.size());
+  std::uint64_t total = 0;
+  for (const auto& [kind, count] : s.finding_counts) total += count;
+  std::printf("findings: %llu", (unsigned long long)total);
+  for (const auto& [kind, count] : s.finding_counts)
+    std::printf(" (%s: %llu)", kind.c_str(), (unsigned long long)count);
+  std::printf(", saved: %zu\n", s.findings.size());
   for (const auto& f : s.findings)
     std::printf("  %s: round %llu %s -> %s: %s (%s)\n", f.kind.c_str(),
                 (unsigned long long)f.round, f.mutation.c_str(), f.outcome.c_str(),
@@ -191,7 +196,7 @@ int run_fuzz_node(std::span<const std::string_view> args) {
     return kExitFailure;
   }
   print_summary(summary.value(), out_dir);
-  return summary.value().findings.empty() ? kExitOk : kExitFailure;
+  return summary.value().finding_counts.empty() ? kExitOk : kExitFailure;
 }
 
 int usage_error(const std::string& message) {

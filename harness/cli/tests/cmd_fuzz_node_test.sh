@@ -93,7 +93,7 @@ beam)
     --seed 7 --out "$work/campaign"
   grep -q "seed 7" "$work/out" || fail "the seed is not printed"
   grep -q "handshakes/s" "$work/out" || fail "no handshakes/s in the summary"
-  grep -q "^findings: 0" "$work/out" || fail "findings: $(grep -A3 '^findings' "$work/out")"
+  grep -q "^findings: 0," "$work/out" || fail "findings: $(grep -A3 '^findings' "$work/out")"
   [ -d "$work/campaign/observed" ] || fail "no observed/ samples"
   if grep -qF "$cookie" "$work/out" "$work/err"; then fail "the cookie is printed"; fi
   if grep -q "CRASH REPORT" "$work/target.out" "$work/target.err"; then fail "the target logged a crash report"; fi

@@ -92,6 +92,7 @@ class Campaign {
   bool stop_ = false;
   std::deque<RoundRecord> suspects_;
   std::map<std::string, std::size_t> samples_;  // per class, inputs saved under observed/
+  std::map<std::string, std::size_t> findings_saved_;
 };
 
 asio::awaitable<std::string> Campaign::observe_send_name(FuzzConnection& c,
@@ -229,6 +230,11 @@ JsonRecord Campaign::base_record(const RoundRecord& record) const {
 
 void Campaign::add_finding(const std::string& kind, const RoundRecord* record,
                            const std::string& detail, const std::string& suspects_json) {
+  ++summary_.finding_counts[kind];
+  // The same finding round after round: keep a few of each (kind, mutation, outcome).
+  if (record && findings_saved_[kind + " " + record->plan.mutation + " " + record->outcome]++ >=
+                    options_.samples_per_class)
+    return;
   LiveFuzzFinding finding;
   finding.kind = kind;
   finding.detail = detail;

@@ -24,7 +24,10 @@ std::uint64_t splitmix(std::uint64_t x) {
 
 std::uint64_t pick(Rng& rng, std::uint64_t n) { return n ? rng() % n : 0; }
 
-void put16(Bytes& out, std::uint16_t v) { out.insert(out.end(), {std::uint8_t(v >> 8), std::uint8_t(v)}); }
+void put16(Bytes& out, std::uint16_t v) {
+  out.push_back(std::uint8_t(v >> 8));
+  out.push_back(std::uint8_t(v));
+}
 void put32(Bytes& out, std::uint32_t v) {
   for (int s = 24; s >= 0; s -= 8) out.push_back(std::uint8_t(v >> s));
 }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <random>
+#include <set>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -94,6 +95,36 @@ TEST(LiveFuzzBeam, ShortCampaignAgainstErlFindsNothingAndTheNodeStillAnswers) {
   // Pool names (4 slots x 8) + the checkers + what the budget paid for + the node's own churn.
   EXPECT_LE(atoms_after - atoms_before, summary.atoms_spent + 32 + 2 + 200);
   EXPECT_EQ(erl.process().output().find("CRASH REPORT"), std::string::npos);
+}
+
+TEST(LiveFuzzBeam, KnownCrashersAreSentOnlyWhenAllowedAndThenReportedAsFindings) {
+  // Our own node rejects these cleanly, so it can take them (an OTP 25.2.3 node would not).
+  auto target = start_our_node("lf_known", kCookie, [](NodeOptions& o) {
+    o.log = [](LogLevel, std::string_view) {};
+  });
+  auto options = campaign(target.node->name(), make_temp_dir("live_fuzz_known"));
+  options.plan.mutations = {"send_name.short_fields", "connected.fragment_seq0", "connected.frame_huge"};
+  options.duration = 1s;
+
+  auto careful = run_live_fuzz(options);
+  ASSERT_TRUE(careful) << careful.error().message;
+  EXPECT_TRUE(careful.value().findings.empty());
+  EXPECT_EQ(careful.value().withheld.size(), 3u);
+
+  options.plan.allow_known_crashers = true;
+  auto bold = run_live_fuzz(options);
+  ASSERT_TRUE(bold) << bold.error().message;
+  std::set<std::string> mutations;
+  for (const auto& f : bold.value().findings) {
+    EXPECT_EQ(f.kind, "known_crasher") << f.detail;
+    EXPECT_TRUE(std::filesystem::exists(f.record_path));
+    mutations.insert(f.mutation);
+  }
+  EXPECT_EQ(mutations, std::set<std::string>(options.plan.mutations.begin(), options.plan.mutations.end()));
+  // Every one counted, a few of each saved.
+  EXPECT_GT(bold.value().finding_counts.at("known_crasher"), bold.value().findings.size());
+  EXPECT_LE(bold.value().findings.size(), 3 * 2 * options.samples_per_class);
+  EXPECT_FALSE(bold.value().target_died);
 }
 
 // Our node, reachable only through a proxy registered in epmd under the node's name. The first

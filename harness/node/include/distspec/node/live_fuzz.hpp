@@ -71,7 +71,8 @@ struct LiveFuzzSummary {
   std::map<std::string, std::uint64_t> outcomes;  // "send_name.tag -> closed" -> count
   std::map<std::string, std::chrono::microseconds> outcome_time;  // the same rounds' total time
   std::uint64_t unexpected = 0;                   // outcomes that differ from the expectation
-  std::vector<LiveFuzzFinding> findings;
+  std::vector<LiveFuzzFinding> findings;  // saved ones: samples_per_class per (kind, mutation, outcome)
+  std::map<std::string, std::uint64_t> finding_counts;  // every occurrence, by kind
   bool target_died = false;
   std::map<std::string, std::size_t> withheld;    // known crashers not sent, by kind
   std::size_t atoms_spent = 0;
