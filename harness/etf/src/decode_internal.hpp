@@ -62,6 +62,16 @@ inline bool ascii_only(const std::uint8_t* s, std::size_t n) {
   return (any & 0x8080808080808080u) == 0;
 }
 
+// The same when at least 8 bytes are readable at s: short text in one load, no byte loop.
+inline bool ascii_only(const std::uint8_t* s, std::size_t n, std::size_t readable) {
+  if (n > 8 || readable < 8) return ascii_only(s, n);
+  std::uint64_t w;
+  std::memcpy(&w, s, 8);
+  const std::uint64_t used = n == 8 ? ~std::uint64_t(0) : (std::uint64_t(1) << (8 * n)) - 1;
+  if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
+  return (w & used & 0x8080808080808080u) == 0;
+}
+
 // Reads an atom under any atom tag (or a cache reference when options allow), applying the
 // length and UTF-8 rules and, under [safe], the existence check. Builds nothing.
 bool read_atom_text(Cursor& c, AtomText& out);

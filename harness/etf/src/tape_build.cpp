@@ -346,7 +346,7 @@ bool TapeBuilder::run() {
         if (!safe && size - pos >= width) {
           const std::size_t len = width == 2 ? load16(d + pos) : d[pos];
           if (len <= tag::kMaxAtomCharacters && len <= size - pos - width &&
-              detail::ascii_only(d + pos + width, len)) {
+              detail::ascii_only(d + pos + width, len, size - pos - width)) {
             add(kind(K::Atom), 0, std::uint32_t(len), tape::pointer(d + pos + width));
             pos += width + len;
             break;
