@@ -57,6 +57,8 @@ constexpr const char* kNodeUsage =
     "  --phases LIST         comma-separated: send_name,challenge_reply,connected (default: all)\n"
     "  --mutations LIST      comma-separated phase.kind names (e.g. connected.valid) instead of\n"
     "                        --phases; --mutations list prints them all\n"
+    "  --corpus DIR          send_names found in DIR's files (e.g. corpora/handshake_acceptor,\n"
+    "                        recorded from OTP 25) seed the send_name.corpus mutation\n"
     "  --check-interval MS   correct-peer check period (default 250)\n"
     "  --timeout MS          how long an answer the node owes may take (default 2000)\n"
     "  --atom-budget N       atoms the campaign may create on the target (default 50000)\n"
@@ -82,6 +84,7 @@ void print_summary(const node::LiveFuzzSummary& s, const std::string& out_dir) {
   std::printf("outcomes other than expected: %llu (samples in %s/observed)\n",
               (unsigned long long)s.unexpected, out_dir.c_str());
   std::printf("atoms the campaign may have created on the target: %zu (budget)\n", s.atoms_spent);
+  std::printf("send_names from the corpus: %zu\n", s.seed_send_names);
   std::printf("known crashers of OTP 25.2.3 (reported, not sent without --allow-known-crashers):\n");
   for (auto k : {node::KnownCrasher::MalformedSendName, node::KnownCrasher::FragmentSequenceZero,
                  node::KnownCrasher::HugePacketLength}) {
@@ -104,7 +107,7 @@ void print_summary(const node::LiveFuzzSummary& s, const std::string& out_dir) {
 int run_fuzz_node(std::span<const std::string_view> args) {
   auto flags = parse_flags(args,
                            {"--cookie", "--cookie-file", "--seconds", "--rounds", "--seed", "--out",
-                            "--concurrency", "--phases", "--mutations", "--check-interval", "--timeout",
+                            "--concurrency", "--phases", "--mutations", "--corpus", "--check-interval", "--timeout",
                             "--atom-budget", "--epmd-port"},
                            {"--allow-known-crashers", "--quiet", "--help"});
   if (!flags.error.empty()) return node_usage_error(flags.error);
@@ -179,6 +182,7 @@ int run_fuzz_node(std::span<const std::string_view> args) {
   }
   options.plan.allow_known_crashers = flags.has("--allow-known-crashers");
   if (auto out = flags.value("--out")) options.out_dir = *out;
+  if (auto corpus = flags.value("--corpus")) options.corpus_dir = *corpus;
   auto cookie = cookie_from_flags(flags, "fuzz node");
   if (!cookie) return kExitFailure;
   options.cookie = std::move(*cookie);

@@ -47,7 +47,7 @@ expect_exit() {
   what=$1; want=$2; shift 2
   "$@" >"$work/out" 2>"$work/err"
   got=$?
-  [ "$got" -eq "$want" ] || fail "$what: exit $got, wanted $want ($(head -c 300 "$work/err"))"
+  [ "$got" -eq "$want" ] || fail "$what: exit $got, wanted $want ($(head -c 300 "$work/err") $(grep -A8 '^findings' "$work/out"))"
 }
 
 case $case_name in

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <fstream>
+#include <set>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -27,6 +29,7 @@ using asio::ip::tcp;
 
 constexpr std::size_t kMaxSuspects = 512;  // rounds kept since the last good check
 constexpr int kCheckAttempts = 3;          // failed checks in a row before the target is given up
+constexpr std::uintmax_t kMaxCorpusFile = 1 << 20;  // corpus files are small; skip anything else
 
 struct RoundRecord {
   PlannedRound plan;
@@ -42,7 +45,10 @@ struct RoundRecord {
 bool matches(Expectation expect, const std::string& outcome) {
   switch (expect) {
     case Expectation::Any: return true;
-    case Expectation::Accept: return outcome == "challenge" || outcome == "ack" || outcome == "open";
+    // 'alive' / 'nok' answer a pooled name whose previous connection is still up / pending.
+    case Expectation::Accept:
+      return outcome == "challenge" || outcome == "ack" || outcome == "open" ||
+             outcome == "status_alive" || outcome == "status_nok";
     case Expectation::Reject:
       return outcome == "closed" || (outcome.rfind("status_", 0) == 0 && outcome != "status_ok");
     case Expectation::Silence: return outcome == "silent" || outcome == "open";
@@ -425,6 +431,7 @@ LiveFuzzSummary Campaign::run() {
                  KnownCrasher::HugePacketLength})
     if (planner_.withheld(k)) summary_.withheld[std::string(to_string(k))] = planner_.withheld(k);
   summary_.atoms_spent = planner_.atoms_spent();
+  summary_.seed_send_names = options_.plan.seed_send_names.size();
   return summary_;
 }
 
@@ -441,6 +448,18 @@ Result<LiveFuzzSummary, LiveFuzzError> run_live_fuzz(LiveFuzzOptions options) {
   options.plan.target_name = options.target_node;
   options.plan.slots = options.concurrency;
 
+  if (!options.corpus_dir.empty()) {
+    std::set<std::vector<std::uint8_t>> seeds;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(options.corpus_dir, ec)) {
+      if (!entry.is_regular_file(ec) || entry.file_size(ec) > kMaxCorpusFile) continue;
+      std::ifstream in(entry.path(), std::ios::binary);
+      std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+      for (auto& m : extract_send_names(bytes)) seeds.insert(std::move(m));
+    }
+    if (ec) return LiveFuzzError{"cannot read " + options.corpus_dir + ": " + ec.message()};
+    options.plan.seed_send_names.assign(seeds.begin(), seeds.end());
+  }
   std::uint16_t port = 0;
   if (options.target_port) {
     port = *options.target_port;

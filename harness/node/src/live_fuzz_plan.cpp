@@ -84,6 +84,24 @@ std::string_view to_string(Expectation expectation) {
   return "?";
 }
 
+std::vector<std::vector<std::uint8_t>> extract_send_names(std::span<const std::uint8_t> bytes) {
+  std::vector<std::vector<std::uint8_t>> out;
+  for (std::size_t at = 0; at + 3 <= bytes.size(); ++at) {
+    const std::size_t length = std::size_t(get_be(bytes, at, 2));
+    if (bytes[at + 2] != 'N' || length < 15 || length > proto::kMaxHandshakeMessage ||
+        at + 2 + length > bytes.size())
+      continue;
+    auto framed = bytes.subspan(at, 2 + length);
+    auto parsed = proto::parse_send_name(framed.subspan(2));
+    // A whole send_name: its name ends the message (a challenge parses as one too, with its
+    // challenge and creation read as creation and Nlen: those rarely end exactly at the end).
+    if (parsed && 2 + 15 + parsed.value().name.size() == framed.size() &&
+        classify_send_name(framed).well_formed)
+      out.emplace_back(framed.begin(), framed.end());
+  }
+  return out;
+}
+
 SendNameVerdict classify_send_name(std::span<const std::uint8_t> framed) {
   SendNameVerdict verdict;
   if (framed.size() < 2) return verdict;
@@ -255,7 +273,12 @@ RoundInput RoundPlanner::send_name_input(const PlannedRound& round) {
     payload = encode(base);
     claimed = payload.size() + 1 + pick(rng, 64);
     expect = Expectation::Silence;
-  } else {  // bytes
+  } else if (kind == "corpus" && !options_.seed_send_names.empty()) {
+    // A send_name recorded from real traffic, as it was or with a few byte edits.
+    const auto& seed = options_.seed_send_names[pick(rng, options_.seed_send_names.size())];
+    payload.assign(seed.begin() + 2, seed.end());
+    if (pick(rng, 2)) edit_bytes(payload, rng, 0);
+  } else {  // bytes (and corpus without seeds)
     payload = encode(base);
     edit_bytes(payload, rng, 0);
   }

@@ -72,10 +72,10 @@ inline void edit_bytes(Bytes& bytes, Rng& rng, std::size_t from) {
   }
 }
 
-inline constexpr std::array<std::string_view, 14> kSendNameMutations = {
+inline constexpr std::array<std::string_view, 15> kSendNameMutations = {
     "valid", "trailing", "flags_random", "flags_drop_mandatory", "flags_name_me", "creation",
     "name_variant", "tag", "version5", "nlen_short", "nlen_long", "short_fields", "frame_short",
-    "bytes"};
+    "bytes", "corpus"};
 inline constexpr std::array<std::string_view, 9> kReplyMutations = {
     "valid", "digest_flip", "digest_zero", "challenge_change", "truncate", "extend", "tag",
     "empty", "bytes"};

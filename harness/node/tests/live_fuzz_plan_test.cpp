@@ -68,6 +68,30 @@ TEST(LiveFuzzPlan, ClassifySendNameFollowsRecvName) {
   EXPECT_EQ(classify_send_name(v5).known, KnownCrasher::None);
 }
 
+TEST(LiveFuzzPlan, ExtractsSendNamesFromCapturedStreams) {
+  // A stream as the corpora hold it: junk, a send_name, a challenge, a reply.
+  Bytes stream = {1, 2, 3};
+  auto send_name = framed_send_name("probe@vm");
+  stream.insert(stream.end(), send_name.begin(), send_name.end());
+  Bytes challenge;
+  proto::encode_challenge({6, kLiveFuzzFlags, 0x01020304, 7, "target@vm"}, challenge);
+  stream.insert(stream.end(), challenge.begin(), challenge.end());
+  auto reply = correct_reply(5, 6);
+  stream.insert(stream.end(), reply.begin(), reply.end());
+  auto found = extract_send_names(stream);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0], send_name);
+
+  // Every seed a planner gets is sent (as is or edited) by send_name.corpus rounds.
+  auto o = options_for({FuzzPhase::SendName});
+  o.mutations = {"send_name.corpus"};
+  o.seed_send_names = found;
+  RoundPlanner planner(o);
+  bool verbatim = false;
+  for (std::uint64_t r = 0; r < 50; ++r) verbatim |= planner.send_name_input(planner.plan(r)).bytes == send_name;
+  EXPECT_TRUE(verbatim);
+}
+
 TEST(LiveFuzzPlan, SameSeedSameRounds) {
   SCOPED_TRACE("seed " + std::to_string(test_seed()));
   RoundPlanner a(options_for({FuzzPhase::SendName, FuzzPhase::ChallengeReply, FuzzPhase::Connected}));
@@ -99,7 +123,7 @@ TEST(LiveFuzzPlan, MutationListRestrictsThePlan) {
                                                                        : FuzzPhase::ChallengeReply);
   }
   EXPECT_EQ(seen, std::set<std::string>(o.mutations.begin(), o.mutations.end()));
-  EXPECT_EQ(all_mutations().size(), 14u + 9u + 16u);
+  EXPECT_EQ(all_mutations().size(), 15u + 9u + 16u);
 }
 
 TEST(LiveFuzzPlan, ConcurrentSlotsNeverShareANameAtOnce) {
@@ -136,8 +160,9 @@ CrasherCount count_crashers(RoundPlanner& planner, std::uint64_t rounds) {
         }
         if (len >= 18 && at + 4 + 18 <= in.bytes.size() && in.bytes[at + 5] == 'E' &&
             std::all_of(in.bytes.begin() + std::ptrdiff_t(at + 6), in.bytes.begin() + std::ptrdiff_t(at + 14),
-                        [](std::uint8_t b) { return b == 0; }))
+                        [](std::uint8_t b) { return b == 0; })) {
           EXPECT_EQ(in.known, KnownCrasher::FragmentSequenceZero);
+        }
         at += 4 + len;
       }
     }
@@ -206,11 +231,17 @@ TEST(LiveFuzzPlan, ReplyExpectationIsTheDigestRule) {
     auto parsed = proto::parse_challenge_reply(payload);
     const bool should_accept = claimed == payload.size() && parsed &&
                                proto::digest_matches(parsed.value().digest, 99, proto::Cookie("c"));
-    if (claimed > payload.size()) EXPECT_EQ(in.expect, Expectation::Silence) << p.mutation;
-    else EXPECT_EQ(in.expect == Expectation::Accept, should_accept) << p.mutation;
-    if (p.mutation == "challenge_reply.valid" || p.mutation == "challenge_reply.challenge_change")
+    if (claimed > payload.size()) {
+      EXPECT_EQ(in.expect, Expectation::Silence) << p.mutation;
+    } else {
+      EXPECT_EQ(in.expect == Expectation::Accept, should_accept) << p.mutation;
+    }
+    if (p.mutation == "challenge_reply.valid" || p.mutation == "challenge_reply.challenge_change") {
       EXPECT_EQ(in.expect, Expectation::Accept);
-    if (p.mutation == "challenge_reply.digest_flip") EXPECT_EQ(in.expect, Expectation::Reject);
+    }
+    if (p.mutation == "challenge_reply.digest_flip") {
+      EXPECT_EQ(in.expect, Expectation::Reject);
+    }
   }
   EXPECT_EQ(kinds.size(), 9u);
 }

@@ -40,6 +40,7 @@ struct LiveFuzzOptions {
   std::uint16_t epmd_port = 0;                // 0: $ERL_EPMD_PORT or 4369
   std::optional<std::uint16_t> target_port;   // skips the epmd lookup
   PlanOptions plan;                           // target_name and slots are filled in
+  std::string corpus_dir;  // files whose embedded send_names seed send_name.corpus ("" = none)
   std::size_t concurrency = 8;
   std::chrono::milliseconds duration{10'000};
   std::optional<std::uint64_t> max_rounds;
@@ -76,6 +77,7 @@ struct LiveFuzzSummary {
   bool target_died = false;
   std::map<std::string, std::size_t> withheld;    // known crashers not sent, by kind
   std::size_t atoms_spent = 0;
+  std::size_t seed_send_names = 0;  // found in corpus_dir
 };
 
 struct LiveFuzzError {

@@ -71,6 +71,8 @@ struct PlanOptions {
   // Only these mutations ("connected.valid", ...; from all_mutations()), phases then ignored.
   std::vector<std::string> mutations;
   bool allow_known_crashers = false;
+  // Framed send_names recorded from real traffic (extract_send_names), for send_name.corpus.
+  std::vector<std::vector<std::uint8_t>> seed_send_names;
   std::string target_name;       // alive@host of the target
   std::string own_host;          // host part of the names we use (the target's host by default)
   // Correct-peer names: `slots` concurrent connections, each rotating through `names_per_slot`
@@ -118,6 +120,10 @@ struct SendNameVerdict {
   bool well_formed = false;  // 'N', complete fields, valid name for its type
 };
 SendNameVerdict classify_send_name(std::span<const std::uint8_t> framed);
+
+// The framed, well-formed send_names ('N', name ending the message) found anywhere in `bytes`,
+// e.g. in a handshake corpus file (corpora/handshake_acceptor holds captured streams).
+std::vector<std::vector<std::uint8_t>> extract_send_names(std::span<const std::uint8_t> bytes);
 
 class RoundPlanner {
  public:
