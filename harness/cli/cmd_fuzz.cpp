@@ -53,7 +53,7 @@ constexpr const char* kNodeUsage =
     "  --rounds N            stop after N rounds instead\n"
     "  --seed N              random seed (default: random, printed)\n"
     "  --out DIR             findings/ and observed/ go here (default: fuzz-node)\n"
-    "  --concurrency N       connections in flight (default 8)\n"
+    "  --concurrency N       connections in flight (default 16)\n"
     "  --phases LIST         comma-separated: send_name,challenge_reply,connected (default: all)\n"
     "  --mutations LIST      comma-separated phase.kind names (e.g. connected.valid) instead of\n"
     "                        --phases; --mutations list prints them all\n"
@@ -141,7 +141,7 @@ int run_fuzz_node(std::span<const std::string_view> args) {
   seed = (seed << 32) ^ std::random_device{}();
   options.plan.seed = number("--seed", ~0ul, seed, ok);
   if (!ok) return node_usage_error("--seed takes a number");
-  options.concurrency = number("--concurrency", 256, 8, ok);
+  options.concurrency = number("--concurrency", 256, 16, ok);
   if (!ok || options.concurrency == 0) return node_usage_error("--concurrency takes 1..256");
   options.check_interval = std::chrono::milliseconds(number("--check-interval", 3'600'000, 250, ok));
   options.reply_timeout = std::chrono::milliseconds(number("--timeout", 600'000, 2000, ok));

@@ -41,7 +41,7 @@ struct LiveFuzzOptions {
   std::optional<std::uint16_t> target_port;   // skips the epmd lookup
   PlanOptions plan;                           // target_name and slots are filled in
   std::string corpus_dir;  // files whose embedded send_names seed send_name.corpus ("" = none)
-  std::size_t concurrency = 8;
+  std::size_t concurrency = 16;
   std::chrono::milliseconds duration{10'000};
   std::optional<std::uint64_t> max_rounds;
   std::string out_dir = "fuzz-node";
