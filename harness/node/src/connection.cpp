@@ -1,3 +1,4 @@
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include "node_impl.hpp"
@@ -68,10 +69,9 @@ void Connection::arm_tick_timer() {
     close("net_tick_timeout");
     return;
   }
-  if (decision.send_tick) {
-    std::vector<std::uint8_t> tick;
-    proto::ConnectionSender::write_tick(tick);
-    write(std::move(tick));
+  if (decision.send_tick && phase_ == Phase::Up && !closing_) {
+    proto::ConnectionSender::write_tick(pending_);
+    schedule_flush();
   }
   auto wait = decision.next_check - now();
   if (wait < std::chrono::milliseconds(1)) wait = std::chrono::milliseconds(1);
@@ -233,43 +233,44 @@ void Connection::flush_handshake_output() {
   if (!machine_->has_output()) return;
   auto out = machine_->take_output();
   if (node_.corpus) node_.corpus->record_handshake_stream(out, corpus_out_);
-  write(std::move(out));
+  if (phase_ == Phase::Closed || closing_) return;
+  pending_.insert(pending_.end(), out.begin(), out.end());
+  schedule_flush();
 }
 
 void Connection::send(const proto::DistMessage& message, bool queued) {
-  if (phase_ != Phase::Up) return;
+  if (phase_ != Phase::Up || closing_) return;
   if (node_.corpus) {
     node_.record_term(proto::to_term(message.control));
     if (message.payload) node_.record_term(*message.payload);
   }
-  std::vector<std::uint8_t> out;
-  sender_->write(out, message, !queued);
-  write(std::move(out));
+  sender_->write(pending_, message, !queued);
+  schedule_flush();
 }
 
-void Connection::write(std::vector<std::uint8_t> bytes) {
-  if (phase_ == Phase::Closed || closing_ || bytes.empty()) return;
-  write_queue_.push_back(std::move(bytes));
-  if (!writing_) write_next();
+void Connection::schedule_flush() {
+  if (writing_ || flush_scheduled_) return;  // a running write picks pending_ up when it ends
+  flush_scheduled_ = true;
+  asio::post(node_.io, [self = shared_from_this()] {
+    self->flush_scheduled_ = false;
+    self->write_next();
+  });
 }
 
 void Connection::write_next() {
-  if (write_queue_.empty() || phase_ == Phase::Closed) {
-    writing_ = false;
-    return;
-  }
+  if (writing_ || pending_.empty() || phase_ == Phase::Closed) return;
   writing_ = true;
+  in_flight_.swap(pending_);
   if (ticks_) ticks_->on_sent();
   auto self = shared_from_this();
-  asio::async_write(socket_, asio::buffer(write_queue_.front()),
-                    [self](boost::system::error_code ec, std::size_t) {
-                      if (self->phase_ == Phase::Closed) return;
-                      self->write_queue_.pop_front();
-                      if (ec) return self->finish_close("write failed: " + ec.message());
-                      if (self->closing_ && self->write_queue_.empty())
-                        return self->finish_close(self->close_reason_);
-                      self->write_next();
-                    });
+  asio::async_write(socket_, asio::buffer(in_flight_), [self](boost::system::error_code ec, std::size_t) {
+    self->writing_ = false;
+    self->in_flight_.clear();
+    if (self->phase_ == Phase::Closed) return;
+    if (ec) return self->finish_close("write failed: " + ec.message());
+    if (self->closing_ && self->pending_.empty()) return self->finish_close(self->close_reason_);
+    self->write_next();
+  });
 }
 
 void Connection::close(const std::string& reason) {
@@ -277,7 +278,7 @@ void Connection::close(const std::string& reason) {
   closing_ = true;
   timer_.cancel();
   // A final handshake status ('nok', 'not_allowed') may still be on its way: let it go first.
-  if (phase_ == Phase::Handshake && writing_) {
+  if (phase_ == Phase::Handshake && (writing_ || !pending_.empty())) {
     close_reason_ = reason;
     return;
   }
@@ -288,7 +289,7 @@ void Connection::finish_close(const std::string& reason) {
   if (phase_ == Phase::Closed) return;
   phase_ = Phase::Closed;
   boost::system::error_code ignored;
-  write_queue_.clear();
+  pending_.clear();
   socket_.shutdown(tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   node_.on_closed(shared_from_this(), reason);

@@ -215,19 +215,22 @@ std::shared_ptr<EpmdRegistration> EpmdRegistration::start(asio::io_context& io,
             self->socket_.async_read_some(asio::buffer(state->chunk),
                 [self, state, finish, read](boost::system::error_code ec, std::size_t n) {
               state->received.insert(state->received.end(), state->chunk.begin(), state->chunk.begin() + n);
+              // Every outcome but "read more" ends the read loop's reference to itself.
+              auto done = [&](Result<std::uint32_t, EpmdFailure> result) {
+                *read = nullptr;
+                finish(std::move(result));
+              };
               auto r = epmd::parse_alive2_reply(state->received);
               if (r) {
                 if (r.value().message.result != 0)
-                  return finish(EpmdFailure{"the name " + state->name +
-                                            " seems to be in use by another Erlang node"});
+                  return done(EpmdFailure{"the name " + state->name +
+                                          " seems to be in use by another Erlang node"});
                 self->registered_ = true;
-                auto creation = r.value().message.creation;
-                *read = nullptr;  // break the cycle
-                return finish(creation);
+                return done(r.value().message.creation);
               }
               if (r.error().code != epmd::EpmdErrorCode::NeedMore)
-                return finish(EpmdFailure{describe(r.error())});
-              if (ec) return finish(EpmdFailure{"epmd closed the registration: " + ec.message()});
+                return done(EpmdFailure{describe(r.error())});
+              if (ec) return done(EpmdFailure{"epmd closed the registration: " + ec.message()});
               (*read)();
             });
           };

@@ -1,5 +1,6 @@
 // gen:call as a client (the monitor + alias path OTP uses for remote servers), the processes the
 // node hosts (net_kernel, PingPong), mailboxes, and the blocking API around them.
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <condition_variable>
 #include <deque>
@@ -13,11 +14,11 @@ using etf::Term;
 
 namespace {
 
-// {'$gen_call', From, Request} -> {From, Request}
-std::optional<std::pair<Term, Term>> as_gen_call(const Term& message) {
+// {'$gen_call', From, Request} -> (From, Request), views into message.
+std::optional<std::pair<const Term*, const Term*>> as_gen_call(const Term& message) {
   auto* t = message.get_if<etf::Tuple>();
   if (!t || t->elements.size() != 3 || !t->elements[0].is_atom("$gen_call")) return std::nullopt;
-  return std::make_pair(t->elements[1], t->elements[2]);
+  return std::make_pair(&t->elements[1], &t->elements[2]);
 }
 
 struct CallState {
@@ -61,9 +62,9 @@ void Node::Impl::install_builtin_processes() {
   *net_kernel = table->spawn([this, net_kernel](const Term& message) {
     auto call = as_gen_call(message);
     if (!call) return;
-    auto* request = call->second.get_if<etf::Tuple>();
+    auto* request = call->second->get_if<etf::Tuple>();
     if (request && request->elements.size() == 2 && request->elements[0].is_atom("is_auth"))
-      gen_reply(*net_kernel, call->first, Term::atom("yes"));
+      gen_reply(*net_kernel, *call->first, Term::atom("yes"));
   });
   table->register_name("net_kernel", *net_kernel);
 
@@ -73,13 +74,13 @@ void Node::Impl::install_builtin_processes() {
   *ping_pong = table->spawn([this, ping_pong, pings](const Term& message) {
     auto call = as_gen_call(message);
     if (!call) return;
-    if (call->second.is_atom("ping")) {
+    if (call->second->is_atom("ping")) {
       ++*pings;
-      gen_reply(*ping_pong, call->first, Term::atom("pong"));
-    } else if (call->second.is_atom("count")) {
-      gen_reply(*ping_pong, call->first, Term::integer(*pings));
+      gen_reply(*ping_pong, *call->first, Term::atom("pong"));
+    } else if (call->second->is_atom("count")) {
+      gen_reply(*ping_pong, *call->first, Term::integer(*pings));
     } else {
-      gen_reply(*ping_pong, call->first, Term::tuple({Term::atom("error"), Term::atom("unknown_call")}));
+      gen_reply(*ping_pong, *call->first, Term::tuple({Term::atom("error"), Term::atom("unknown_call")}));
     }
   });
   table->register_name("Elixir.PingPong", *ping_pong);
@@ -155,13 +156,19 @@ struct Waiter {
 };
 }  // namespace
 
+void Node::call_async(const std::string& node, const std::string& name, const Term& request,
+                      std::chrono::milliseconds timeout, CallDone done) {
+  // dispatch, not post: from `done` on the I/O thread the next call starts without a queue hop.
+  boost::asio::dispatch(impl_->io, [impl = impl_.get(), node, name, request, timeout, done = std::move(done)]() mutable {
+    impl->gen_call(node, Term::atom(name), request, timeout, std::move(done));
+  });
+}
+
 Result<Term, CallFailure> Node::call(const std::string& node, const std::string& name,
                                      const Term& request, std::chrono::milliseconds timeout) {
   auto waiter = std::make_shared<Waiter<Result<Term, CallFailure>>>();
-  boost::asio::post(impl_->io, [impl = impl_.get(), node, name, request, timeout, waiter] {
-    impl->gen_call(node, Term::atom(name), request, timeout,
-                   [waiter](Result<Term, CallFailure> r) { waiter->promise.set_value(std::move(r)); });
-  });
+  call_async(node, name, request, timeout,
+             [waiter](Result<Term, CallFailure> r) { waiter->promise.set_value(std::move(r)); });
   // The call's own timer ends it; the margin covers a stalled connection setup.
   if (waiter->future.wait_for(timeout + impl_->options.setup_time * 2) != std::future_status::ready)
     return CallFailure{Term::atom("timeout")};

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <string>
 
 namespace distspec::node {
 
@@ -18,19 +19,30 @@ std::string_view to_string(LogLevel level) {
 }
 
 LogSink stderr_log_sink(bool verbose) {
+  // A busy node logs a line per message: the second's text is formatted once per second, and each
+  // line leaves in one write(2) (stderr is unbuffered; fprintf would also format field by field).
   return [verbose](LogLevel level, std::string_view line) {
     if (level == LogLevel::Debug && !verbose) return;
     static std::mutex mutex;  // whole lines even when several nodes share the process
+    static std::time_t stamped_second = -1;
+    static char stamp[24];
+    static std::string out;
     auto now = std::chrono::system_clock::now();
     std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-    auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    auto millis = int(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
     std::lock_guard lock(mutex);
-    std::fprintf(stderr, "%s.%03dZ [%.*s] %.*s\n", stamp, int(millis.count()),
-                 int(to_string(level).size()), to_string(level).data(), int(line.size()), line.data());
+    if (seconds != stamped_second) {
+      std::tm tm{};
+      gmtime_r(&seconds, &tm);
+      std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+      stamped_second = seconds;
+    }
+    const char fraction[] = {'.', char('0' + millis / 100), char('0' + millis / 10 % 10), char('0' + millis % 10),
+                             'Z', ' ', '['};
+    auto name = to_string(level);
+    out.assign(stamp);
+    out.append(fraction, sizeof fraction).append(name).append("] ").append(line).push_back('\n');
+    std::fwrite(out.data(), 1, out.size(), stderr);
   };
 }
 

@@ -2,6 +2,7 @@
 // the blocking public API.
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
+#include <charconv>
 #include <future>
 
 #include "distspec/node/epmd_daemon.hpp"
@@ -17,7 +18,16 @@ proto::DistFlags node_flags(bool hidden) {
 }
 
 std::string describe_pid(const etf::Pid& pid) {
-  return "<" + pid.node.name + "." + std::to_string(pid.id) + "." + std::to_string(pid.serial) + ">";
+  char numbers[24];  // ".ID.SERIAL>": two 10-digit numbers at most
+  char* end = numbers;
+  *end++ = '.';
+  end = std::to_chars(end, numbers + 11, pid.id).ptr;
+  *end++ = '.';
+  end = std::to_chars(end, numbers + 22, pid.serial).ptr;
+  *end++ = '>';
+  std::string out;
+  out.reserve(pid.node.name.size() + 1 + std::size_t(end - numbers));
+  return out.append("<").append(pid.node.name).append(numbers, end);
 }
 
 Node::Impl::Impl(NodeOptions o)

@@ -60,7 +60,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void handshake_failed();
   void become_up();
   void flush_handshake_output();
-  void write(std::vector<std::uint8_t> bytes);
+  void schedule_flush();
   void write_next();
   void finish_close(const std::string& reason);
   void arm_setup_timer();
@@ -79,8 +79,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<proto::ConnectionSender> sender_;
   std::optional<proto::TickPolicy> ticks_;
   proto::DistFlags flags_ = 0;
-  std::deque<std::vector<std::uint8_t>> write_queue_;
+  // Output is corked: what one event produces (a monitor and a request, replies to a batch of
+  // messages) is appended to pending_ and leaves in one write after the handler returns.
+  std::vector<std::uint8_t> pending_;
+  std::vector<std::uint8_t> in_flight_;  // the buffer async_write is sending
   bool writing_ = false;
+  bool flush_scheduled_ = false;
   bool closing_ = false;       // close() called; finish_close() once the final status is out
   std::string close_reason_;
   std::array<std::uint8_t, 65536> buffer_{};
@@ -118,7 +122,7 @@ struct Node::Impl : RemoteSignals {
   // gen:reply(From, Reply): to the alias when the tag is [alias|Ref] and the caller's node has
   // ALIAS (as gen:reply does), else to the caller's pid.
   void gen_reply(const etf::Pid& server, const etf::Term& from, const etf::Term& reply);
-  using CallDone = std::function<void(Result<etf::Term, CallFailure>)>;
+  using CallDone = Node::CallDone;
   void gen_call(const std::string& node, const etf::Term& server, const etf::Term& request,
                 std::chrono::milliseconds timeout, CallDone done);
   etf::Reference monitor_remote(const etf::Pid& watcher, const etf::Term& target,

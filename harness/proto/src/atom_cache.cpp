@@ -1,6 +1,7 @@
 #include "distspec/proto/atom_cache.hpp"
 
 #include <algorithm>
+#include <bitset>
 
 namespace distspec::proto {
 
@@ -12,20 +13,40 @@ std::uint16_t AtomCacheOut::default_slot(const etf::Atom& atom) {
   return std::uint16_t(h % 2039);
 }
 
+std::optional<std::uint8_t> AtomCachePlan::index(const etf::Atom& atom) const {
+  if (hashed_.empty()) {
+    for (const auto& [name, i] : flat_)
+      if (name == atom.name) return i;
+    return std::nullopt;
+  }
+  auto it = hashed_.find(atom.name);
+  if (it == hashed_.end()) return std::nullopt;
+  return it->second;
+}
+
+void AtomCachePlan::add_index(std::string_view name, std::uint8_t index) {
+  if (hashed_.empty() && flat_.size() < kFlatIndexLimit) {
+    flat_.emplace_back(name, index);
+    return;
+  }
+  if (hashed_.empty()) hashed_.insert(flat_.begin(), flat_.end());
+  hashed_.emplace(name, index);
+}
+
 AtomCachePlan AtomCacheOut::plan(std::span<const etf::Atom* const> atoms) {
   AtomCachePlan plan;
-  std::unordered_map<std::uint16_t, std::uint8_t> slot_used;  // slot -> reference index
+  std::bitset<kAtomCacheSlots> slot_used;  // slots taken by an earlier atom of this message
   for (const etf::Atom* atom : atoms) {
     if (plan.refs.size() == kMaxAtomCacheRefs) break;
-    if (plan.index_of.count(atom->name)) continue;
+    if (plan.index(*atom)) continue;
     std::uint16_t slot = std::uint16_t(chooser_(*atom) % kAtomCacheSlots);
-    if (slot_used.count(slot)) continue;  // another atom of this message holds the slot: inline
+    if (slot_used[slot]) continue;  // another atom of this message holds the slot: inline
     auto index = std::uint8_t(plan.refs.size());
     bool is_new = !(slots_[slot] && *slots_[slot] == *atom);
     if (is_new) slots_[slot] = *atom;
     plan.refs.push_back(AtomCacheRef{slot, is_new, *atom});
-    plan.index_of.emplace(atom->name, index);
-    slot_used.emplace(slot, index);
+    plan.add_index(atom->name, index);
+    slot_used[slot] = true;
   }
   return plan;
 }

@@ -51,8 +51,8 @@ Result<std::size_t, ConnectionError> ConnectionReceiver::put(std::span<const std
     }
     used += n.value();
     if (!reader_.has_packet()) continue;
-    std::vector<std::uint8_t> packet = reader_.take();
-    auto event = receive_packet(packet);
+    reader_.take_into(packet_);
+    auto event = receive_packet(packet_);
     if (!event) {
       error_ = event.error();
       return *error_;
@@ -205,30 +205,44 @@ void ConnectionSender::write(std::vector<std::uint8_t>& out, const DistMessage& 
   etf::EncodeOptions encode_options;
   encode_options.utf8_atoms = true;  // UTF8_ATOMS is mandatory in OTP 25
 
+  // One packet is encoded in place after a length placeholder: no intermediate buffers.
+  auto begin_packet = [&out] {
+    std::size_t at = out.size();
+    out.resize(at + 4);
+    return at;
+  };
+  auto end_packet = [&out](std::size_t at) {
+    auto n = std::uint32_t(out.size() - at - 4);
+    out[at] = std::uint8_t(n >> 24);
+    out[at + 1] = std::uint8_t(n >> 16);
+    out[at + 2] = std::uint8_t(n >> 8);
+    out[at + 3] = std::uint8_t(n);
+  };
+
   if (!options_.mode.uses_headers()) {
-    scratch_.clear();
-    scratch_.push_back(kPassThroughTag);
-    auto c = etf::encode(control, encode_options);
-    scratch_.insert(scratch_.end(), c.begin(), c.end());
+    std::size_t at = begin_packet();
+    out.push_back(kPassThroughTag);
+    out.push_back(kVersionMagic);
+    etf::encode_body(out, control, encode_options);
     if (message.payload) {
-      auto p = etf::encode(*message.payload, encode_options);
-      scratch_.insert(scratch_.end(), p.begin(), p.end());
+      out.push_back(kVersionMagic);
+      etf::encode_body(out, *message.payload, encode_options);
     }
-    frame_packet(out, scratch_);
+    end_packet(at);
     return;
   }
 
   AtomCachePlan plan;
   if (use_atom_cache && options_.mode.atom_cache) {
-    std::vector<const etf::Atom*> atoms;
-    collect_atoms(control, atoms);  // OTP sizes (and caches) the control first, then the payload
-    if (message.payload) collect_atoms(*message.payload, atoms);
-    plan = cache_.plan(atoms);
+    atoms_.clear();
+    collect_atoms(control, atoms_);  // OTP sizes (and caches) the control first, then the payload
+    if (message.payload) collect_atoms(*message.payload, atoms_);
+    plan = cache_.plan(atoms_);
     if (!plan.refs.empty())
       encode_options.atom_cache_index = [&plan](const etf::Atom& a) { return plan.index(a); };
   }
-  std::vector<std::uint8_t> section;
-  write_atom_cache_section(section, plan.refs);
+  section_.clear();
+  write_atom_cache_section(section_, plan.refs);
   scratch_.clear();
   etf::encode_body(scratch_, control, encode_options);
   std::size_t control_size = scratch_.size();
@@ -236,14 +250,18 @@ void ConnectionSender::write(std::vector<std::uint8_t>& out, const DistMessage& 
 
   std::size_t fragment_size =
       options_.mode.fragments && options_.fragment_size ? options_.fragment_size : SIZE_MAX;
-  std::uint64_t sequence_id = 0;
-  if (scratch_.size() > fragment_size) {
-    sequence_id = next_sequence_id_++;
-    if (next_sequence_id_ == 0) next_sequence_id_ = 1;  // never SequenceId 0
+  if (scratch_.size() <= fragment_size) {
+    std::size_t at = begin_packet();
+    out.push_back(kVersionMagic);
+    out.push_back(kDistHeaderTag);
+    out.insert(out.end(), section_.begin(), section_.end());
+    out.insert(out.end(), scratch_.begin(), scratch_.end());
+    end_packet(at);
+    return;
   }
-  for (const auto& packet :
-       encode_fragmented(section, scratch_, control_size, sequence_id ? sequence_id : 1,
-                         fragment_size))
+  std::uint64_t sequence_id = next_sequence_id_++;
+  if (next_sequence_id_ == 0) next_sequence_id_ = 1;  // never SequenceId 0
+  for (const auto& packet : encode_fragmented(section_, scratch_, control_size, sequence_id, fragment_size))
     frame_packet(out, packet);
 }
 

@@ -38,12 +38,17 @@ Result<std::size_t, ConnectionError> PacketReader::put(std::span<const std::uint
 
 std::vector<std::uint8_t> PacketReader::take() {
   std::vector<std::uint8_t> packet;
-  if (state_ != State::Complete) return packet;
+  take_into(packet);
+  return packet;
+}
+
+void PacketReader::take_into(std::vector<std::uint8_t>& packet) {
+  packet.clear();
+  if (state_ != State::Complete) return;
   packet.swap(data_);
   state_ = State::Length;
   length_have_ = 0;
   length_ = 0;
-  return packet;
 }
 
 void frame_packet(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> packet) {

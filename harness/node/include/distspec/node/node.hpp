@@ -92,6 +92,12 @@ class Node {
   // GenServer.call({name, node}, request, timeout).
   Result<etf::Term, CallFailure> call(const std::string& node, const std::string& name,
                                       const etf::Term& request, std::chrono::milliseconds timeout);
+  // The same call without blocking: `done` runs on the I/O thread, so it may start the next call
+  // at once (a caller loop that lives on the I/O thread pays no thread hand-off per call). Callable
+  // from any thread, including from inside `done`; `done` must not block.
+  using CallDone = std::function<void(Result<etf::Term, CallFailure>)>;
+  void call_async(const std::string& node, const std::string& name, const etf::Term& request,
+                  std::chrono::milliseconds timeout, CallDone done);
   // Connected nodes (visible ones; with hidden = true, only the hidden ones), as Node.list does.
   std::vector<std::string> nodes(bool hidden = false);
   void disconnect(const std::string& node);

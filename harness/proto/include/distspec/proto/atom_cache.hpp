@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -40,15 +41,18 @@ class AtomCacheIn {
   std::array<std::optional<etf::Atom>, kAtomCacheSlots> slots_;
 };
 
-// The references chosen for one message, and the index of each cached atom in them.
+// The references chosen for one message, and the index of each cached atom in them. The index
+// views the atom texts passed to AtomCacheOut::plan(): look atoms up while those are alive.
 struct AtomCachePlan {
   std::vector<AtomCacheRef> refs;
-  std::unordered_map<std::string, std::uint8_t> index_of;  // atom text -> reference index
-  std::optional<std::uint8_t> index(const etf::Atom& atom) const {
-    auto it = index_of.find(atom.name);
-    if (it == index_of.end()) return std::nullopt;
-    return it->second;
-  }
+  std::optional<std::uint8_t> index(const etf::Atom& atom) const;
+  void add_index(std::string_view name, std::uint8_t index);
+
+ private:
+  // A message names a handful of atoms: a flat list beats hashing until it grows.
+  static constexpr std::size_t kFlatIndexLimit = 32;
+  std::vector<std::pair<std::string_view, std::uint8_t>> flat_;
+  std::unordered_map<std::string_view, std::uint8_t> hashed_;
 };
 
 class AtomCacheOut {

@@ -75,6 +75,7 @@ class ConnectionReceiver {
   PacketReader reader_;
   AtomCacheIn cache_;
   FragmentAssembler assembler_;
+  std::vector<std::uint8_t> packet_;  // the packet being decoded (its buffer is reused)
   std::optional<ConnectionEvent> event_;
   std::optional<ConnectionError> error_;
 };
@@ -106,7 +107,9 @@ class ConnectionSender {
   SenderOptions options_;
   AtomCacheOut cache_;
   std::uint64_t next_sequence_id_ = 1;
-  std::vector<std::uint8_t> scratch_;
+  std::vector<std::uint8_t> scratch_;  // the message body, reused across messages
+  std::vector<std::uint8_t> section_;  // its atom cache section
+  std::vector<const etf::Atom*> atoms_;
 };
 
 }  // namespace distspec::proto

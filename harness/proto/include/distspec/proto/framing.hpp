@@ -40,6 +40,9 @@ class PacketReader {
   // True when a packet is complete; take() hands it out (empty vector = tick) and resets.
   bool has_packet() const { return state_ == State::Complete; }
   std::vector<std::uint8_t> take();
+  // The same into `packet` (its old contents are dropped, its capacity is reused for the next
+  // packet): a receiver that keeps one buffer allocates nothing per packet once warmed up.
+  void take_into(std::vector<std::uint8_t>& packet);
   // Bytes of the stream consumed so far (error offsets are stream offsets).
   std::uint64_t stream_offset() const { return stream_offset_; }
 

@@ -1,0 +1,142 @@
+// The C++ caller of the gen_call benchmark: our node makes GenServer.call({PingPong, Node}, :ping)
+// round trips, as gen_call_bench.escript's BEAM caller does, so that bench/run_calls can report
+// C++->C++ (and C++->BEAM, C++->ei) beside the BEAM caller's figures.
+//
+//   cpp_caller NAME SECONDS IN_FLIGHT NODE...
+//
+// For each NODE: a ping, 300 ms of warm-up calls, then sequential calls for SECONDS, then IN_FLIGHT
+// call loops at once for SECONDS. Prints "result NODE US_PER_CALL CALLS_PER_S IN_FLIGHT_CALLS_PER_S"
+// (the escript's format), or "failed NODE REASON". Every loop runs on the node's I/O thread
+// (Node::call_async starts the next call from the previous one's completion), so no thread
+// hand-off is timed. The cookie is the one erl reads ($HOME/.erlang.cookie); epmd: ERL_EPMD_PORT.
+#include <chrono>
+#include <cstdio>
+#include <cmath>
+#include <cstdlib>
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "distspec/etf/text.hpp"
+#include "distspec/node/cookie_source.hpp"
+#include "distspec/node/host_name.hpp"
+#include "distspec/node/node.hpp"
+
+namespace {
+
+using distspec::etf::Term;
+using Clock = std::chrono::steady_clock;
+constexpr std::chrono::milliseconds kCallTimeout{5000};
+
+// One caller: calls until `deadline`, then reports its count through `finished`.
+class CallLoop : public std::enable_shared_from_this<CallLoop> {
+ public:
+  CallLoop(distspec::node::Node& node, std::string target, Clock::time_point deadline)
+      : node_(node), target_(std::move(target)), deadline_(deadline) {}
+
+  std::future<long> start() {
+    next();
+    return finished_.get_future();
+  }
+
+ private:
+  void next() {
+    if (Clock::now() >= deadline_) return finished_.set_value(calls_);
+    node_.call_async(target_, "Elixir.PingPong", Term::atom("ping"), kCallTimeout,
+                     [self = shared_from_this()](auto reply) {
+                       if (!reply || !reply.value().is_atom("pong")) {
+                         std::string why = reply ? distspec::etf::format(reply.value())
+                                                 : distspec::etf::format(reply.error().reason);
+                         std::fprintf(stderr, "cpp_caller: call to %s: %s\n", self->target_.c_str(), why.c_str());
+                         return self->finished_.set_value(-1);
+                       }
+                       ++self->calls_;
+                       self->next();
+                     });
+  }
+
+  distspec::node::Node& node_;
+  std::string target_;
+  Clock::time_point deadline_;
+  long calls_ = 0;
+  std::promise<long> finished_;
+};
+
+struct Run {
+  long calls = 0;
+  double seconds = 0;
+};
+
+// `loops` callers at once for `duration`; calls < 0 when one failed.
+Run run_loops(distspec::node::Node& node, const std::string& target, int loops, Clock::duration duration) {
+  auto begin = Clock::now();
+  std::vector<std::future<long>> results;
+  for (int i = 0; i < loops; ++i)
+    results.push_back(std::make_shared<CallLoop>(node, target, begin + duration)->start());
+  Run run;
+  for (auto& r : results) {
+    long n = r.get();
+    run.calls = (n < 0 || run.calls < 0) ? -1 : run.calls + n;
+  }
+  run.seconds = std::chrono::duration<double>(Clock::now() - begin).count();
+  return run;
+}
+
+int usage() {
+  std::fprintf(stderr, "usage: cpp_caller NAME SECONDS IN_FLIGHT NODE...\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 5) return usage();
+  const double seconds = std::atof(argv[2]);
+  const int in_flight = std::atoi(argv[3]);
+  if (seconds <= 0 || in_flight <= 0) return usage();
+  auto name = distspec::node::make_node_name(argv[1], distspec::proto::NameKind::Short,
+                                             distspec::node::read_host_environment());
+  auto cookie = distspec::node::resolve_cookie({});
+  if (!name || !cookie) {
+    std::fprintf(stderr, "cpp_caller: %s\n", !name ? name.error().message.c_str() : cookie.error().message.c_str());
+    return 1;
+  }
+  distspec::node::NodeOptions options;
+  options.name = name.value().full();
+  options.cookie = std::move(cookie).value();
+  options.register_with_epmd = false;
+  options.host_ping_pong = false;
+  options.log = [](distspec::node::LogLevel level, std::string_view line) {
+    if (level >= distspec::node::LogLevel::Warning) std::fprintf(stderr, "cpp_caller: %.*s\n", int(line.size()), line.data());
+  };
+  auto created = distspec::node::Node::create(std::move(options));
+  if (!created) {
+    std::fprintf(stderr, "cpp_caller: %s\n", created.error().message.c_str());
+    return 1;
+  }
+  auto node = std::move(created).value();
+  node->start();
+
+  const auto duration = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  for (int i = 4; i < argc; ++i) {
+    const std::string target = argv[i];
+    if (!node->ping(target, kCallTimeout)) {
+      std::printf("failed %s pang\n", target.c_str());
+      continue;
+    }
+    Run warm = run_loops(*node, target, 1, std::chrono::milliseconds(300));
+    Run sequential = run_loops(*node, target, 1, duration);
+    Run concurrent = run_loops(*node, target, in_flight, duration);
+    if (warm.calls < 0 || sequential.calls <= 0 || concurrent.calls <= 0) {
+      std::printf("failed %s call_failed\n", target.c_str());
+      continue;
+    }
+    std::printf("result %s %.2f %ld %ld\n", target.c_str(), sequential.seconds * 1e6 / double(sequential.calls),
+                std::lround(double(sequential.calls) / sequential.seconds),
+                std::lround(double(concurrent.calls) / concurrent.seconds));
+    std::fflush(stdout);
+  }
+  node->stop();
+  return 0;
+}
