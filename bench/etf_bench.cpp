@@ -114,7 +114,7 @@ void run_op(benchmark::State& state, const Op& op, const Prepared& p) {
 // One line per item before the timings: whether each codec handles it, and whether our
 // encoder gives BEAM's bytes back.
 void check_corpus(std::vector<Prepared>& corpus) {
-  std::cout << "Corpus check (decode used / validate used / encode vs BEAM bytes"
+  std::cout << "Corpus check (decode used / tape used, entries / validate used / encode vs BEAM bytes"
 #ifdef DISTSPEC_BENCH_HAVE_EI
             << " / ei_skip used / ei_walk / ei_x_encode size"
 #endif
@@ -131,6 +131,10 @@ void check_corpus(std::vector<Prepared>& corpus) {
       std::cout << "decode FAILED (" << etf::to_string(decoded.error().code) << " at "
                 << decoded.error().offset << ")";
     }
+    auto tape = etf::decode_tape(bytes);
+    if (!tape.ok()) std::cout << ", tape FAILED (" << etf::to_string(tape.error().code) << ")";
+    else if (p.has_term && !(tape->root().to_term() == p.term)) std::cout << ", tape DIFFERS";
+    else std::cout << ", tape " << tape->used() << " (" << tape->entries().size() << " entries)";
     auto validated = etf::validate(bytes);
     if (validated.ok()) std::cout << ", validate " << validated.value();
     else std::cout << ", validate FAILED (" << etf::to_string(validated.error().code) << ")";

@@ -92,7 +92,7 @@ bool read_atom_text(Cursor& c, AtomText& out) {
   if (!c.need(len)) return false;
   const std::uint8_t* text = c.data + c.pos;
   c.pos += len;
-  bool ascii = ascii_only(text, len);
+  bool ascii = ascii_only(text, len, std::size_t(c.data + c.size - text));
   if (!utf8 || ascii) {
     if (len > tag::kMaxAtomCharacters) return c.fail(Code::BadAtom, at);
   } else {

@@ -48,17 +48,53 @@ bool key_form(const std::uint8_t* p, std::size_t n, KeyForm& out) {
   }
 }
 
+// A binary or an ASCII atom key (without [safe]) read in place: what skip() and key_form() would
+// conclude for it. False (nothing read) for anything else, which skip() then decides.
+bool inline_key(Cursor& c, KeyForm& form) {
+  const std::uint8_t* p = c.data + c.pos;
+  const std::size_t left = c.size - c.pos;
+  if (left < 2) return false;
+  switch (p[0]) {
+    case tag::kBinary: {
+      if (left < 5) return false;
+      const std::size_t n = load32(p + 1);
+      if (n > left - 5) return false;
+      form = bytes_key_form('b', p + 5, n);
+      c.pos += 5 + n;
+      return true;
+    }
+    case tag::kAtom: case tag::kAtomUtf8: case tag::kSmallAtom: case tag::kSmallAtomUtf8: {
+      const std::size_t width = (p[0] == tag::kAtom || p[0] == tag::kAtomUtf8) ? 2 : 1;
+      if (c.options->safe || left < 1 + width) return false;
+      const std::size_t n = width == 2 ? load16(p + 1) : p[1];
+      if (n > tag::kMaxAtomCharacters || n > left - 1 - width ||
+          !ascii_only(p + 1 + width, n, left - 1 - width))
+        return false;
+      form = bytes_key_form('a', p + 1 + width, n);
+      c.pos += 1 + width + n;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 bool skip_map(Cursor& c, std::size_t at, std::uint64_t pairs, int map_depth,
               std::vector<KeyForm>& keys) {
   // Keys of enclosing maps sit below `base`; nested maps pop theirs before the next key is read.
   std::size_t base = keys.size();
   bool simple = true;
+  const std::uint8_t* d = c.data;
   for (std::uint64_t i = 0; i < pairs; ++i) {
-    std::size_t begin = c.pos;
-    if (!skip(c, map_depth, keys)) return false;
     KeyForm form;
-    simple = simple && key_form(c.data + begin, c.pos - begin, form);
-    if (simple) keys.push_back(form);
+    if (simple && inline_key(c, form)) {  // the common keys without a call to skip()
+      keys.push_back(form);
+    } else {
+      std::size_t begin = c.pos;
+      if (!skip(c, map_depth, keys)) return false;
+      simple = simple && key_form(d + begin, c.pos - begin, form);
+      if (simple) keys.push_back(form);
+    }
     if (!skip(c, map_depth, keys)) return false;
   }
   if (!simple) {
