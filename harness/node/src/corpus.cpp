@@ -11,8 +11,7 @@ namespace distspec::node {
 
 namespace fs = std::filesystem;
 
-namespace {
-std::string sha256_hex(std::span<const std::uint8_t> bytes) {
+std::string content_hash_name(std::span<const std::uint8_t> bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr);
@@ -24,7 +23,6 @@ std::string sha256_hex(std::span<const std::uint8_t> bytes) {
   }
   return out;
 }
-}  // namespace
 
 CorpusRecorder::CorpusRecorder(std::string dir) : dir_(std::move(dir)) {
   std::error_code ec;
@@ -33,7 +31,7 @@ CorpusRecorder::CorpusRecorder(std::string dir) : dir_(std::move(dir)) {
 }
 
 void CorpusRecorder::write(const std::string& kind, std::span<const std::uint8_t> bytes) {
-  auto path = fs::path(dir_) / kind / sha256_hex(bytes);
+  auto path = fs::path(dir_) / kind / content_hash_name(bytes);
   std::lock_guard lock(mutex_);
   std::error_code ec;
   if (fs::exists(path, ec)) return;

@@ -76,8 +76,8 @@ class Campaign {
   asio::awaitable<void> progress();
   void account(RoundRecord& record);
   void add_finding(const std::string& kind, const RoundRecord* record, const std::string& detail,
-                   const std::string& suspects_json = "");
-  JsonRecord base_record(const RoundRecord& record) const;
+                   const nlohmann::json& suspects = nullptr);
+  nlohmann::json base_record(const RoundRecord& record) const;
   bool running() const {
     return !stop_ && Clock::now() < end_ &&
            (!options_.max_rounds || next_round_ < *options_.max_rounds);
@@ -221,21 +221,19 @@ asio::awaitable<RoundRecord> Campaign::play(PlannedRound plan) {
   co_return record;
 }
 
-JsonRecord Campaign::base_record(const RoundRecord& record) const {
-  JsonRecord json;
-  json.add("round", record.plan.round)
-      .add("phase", std::string(to_string(record.plan.phase)))
-      .add("mutation", record.plan.mutation + (record.input.withheld ? " (withheld: valid sent)" : ""))
-      .add("expect", std::string(to_string(record.input.expect)))
-      .add("outcome", record.outcome)
-      .add("known_crasher", std::string(to_string(record.input.known)))
-      .add("seed", summary_.seed)
-      .add("target", options_.target_node);
-  return json;
+nlohmann::json Campaign::base_record(const RoundRecord& record) const {
+  return {{"round", record.plan.round},
+          {"phase", to_string(record.plan.phase)},
+          {"mutation", record.plan.mutation + (record.input.withheld ? " (withheld: valid sent)" : "")},
+          {"expect", to_string(record.input.expect)},
+          {"outcome", record.outcome},
+          {"known_crasher", to_string(record.input.known)},
+          {"seed", summary_.seed},
+          {"target", options_.target_node}};
 }
 
 void Campaign::add_finding(const std::string& kind, const RoundRecord* record,
-                           const std::string& detail, const std::string& suspects_json) {
+                           const std::string& detail, const nlohmann::json& suspects) {
   ++summary_.finding_counts[kind];
   // The same finding round after round: keep a few of each (kind, mutation, outcome).
   if (record && findings_saved_[kind + " " + record->plan.mutation + " " + record->outcome]++ >=
@@ -244,9 +242,10 @@ void Campaign::add_finding(const std::string& kind, const RoundRecord* record,
   LiveFuzzFinding finding;
   finding.kind = kind;
   finding.detail = detail;
-  JsonRecord json = record ? base_record(*record) : JsonRecord{};
-  json.add("kind", kind).add("detail", detail);
-  if (!suspects_json.empty()) json.add_raw("suspects", suspects_json);
+  nlohmann::json json = record ? base_record(*record) : nlohmann::json::object();
+  json["kind"] = kind;
+  json["detail"] = detail;
+  if (!suspects.is_null()) json["suspects"] = suspects;
   Bytes bytes;
   if (record) {
     finding.round = record->plan.round;
@@ -254,7 +253,7 @@ void Campaign::add_finding(const std::string& kind, const RoundRecord* record,
     finding.outcome = record->outcome;
     bytes = record->input.bytes;
   } else {
-    const std::string text = kind + "\n" + detail + "\n" + suspects_json;
+    const std::string text = kind + "\n" + detail + "\n" + suspects.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     bytes.assign(text.begin(), text.end());  // the record of a death is named by its content too
   }
   finding.record_path = save_record(options_.out_dir + "/findings", bytes, json);
@@ -286,7 +285,7 @@ void Campaign::account(RoundRecord& record) {
   const std::string sample_class = mutation + "." + record.outcome;
   if (samples_[sample_class]++ < options_.samples_per_class) {
     auto json = base_record(record);
-    json.add("unexpected", std::string(surprise ? "yes" : "no"));
+    json["unexpected"] = surprise ? "yes" : "no";
     save_record(options_.out_dir + "/observed", record.input.bytes, json);
   }
   suspects_.push_back(std::move(record));
@@ -343,17 +342,14 @@ asio::awaitable<void> Campaign::give_up() {
     probe->close();
   }
   summary_.target_died = kind == "target_died";
-  std::string suspects = "[";
+  auto suspects = nlohmann::json::array();
   for (const auto& s : suspects_) {
     auto path = save_record(options_.out_dir + "/findings/suspects", s.input.bytes, base_record(s));
-    suspects += (suspects.size() > 1 ? ", " : "") + JsonRecord{}
-                    .add("round", s.plan.round)
-                    .add("mutation", s.plan.mutation + (s.input.withheld ? " (withheld: valid sent)" : ""))
-                    .add("outcome", s.outcome)
-                    .add("file", path)
-                    .render();
+    suspects.push_back({{"round", s.plan.round},
+                        {"mutation", s.plan.mutation + (s.input.withheld ? " (withheld: valid sent)" : "")},
+                        {"outcome", s.outcome},
+                        {"file", path}});
   }
-  suspects += "]";
   add_finding(kind, nullptr,
               detail + "; " + std::to_string(suspects_.size()) +
                   " rounds since the last good check are suspects",

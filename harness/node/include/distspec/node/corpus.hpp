@@ -15,6 +15,9 @@
 
 namespace distspec::node {
 
+// The name a corpus or finding file gets: the SHA-256 of its content, in hex.
+std::string content_hash_name(std::span<const std::uint8_t> bytes);
+
 class CorpusRecorder {
  public:
   explicit CorpusRecorder(std::string dir);
