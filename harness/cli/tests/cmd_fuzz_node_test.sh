@@ -2,53 +2,14 @@
 # Tests of `distspec fuzz node` (registered in harness/cli/tests.cmake): flag parsing and exit
 # codes (usage), and a 2-second campaign against a real erl node on a private epmd (beam): exit 0,
 # rates printed, nothing crashed, the node still answers `distspec ping`, the cookie never printed.
-# Every process started is in its own process group, killed on every path.
+# Processes, epmd and checks: node_test_lib.sh.
 # usage: cmd_fuzz_node_test.sh usage|beam DISTSPEC [ERL]   (KEEP_WORK=1 keeps the logs)
 set -u
 case_name=$1
 distspec=$2
 erl=${3:-erl}
-erl_root=$(dirname "$(dirname "$(readlink -f "$(command -v "$erl")")")")
-epmd=$(ls "$erl_root"/erts-*/bin/epmd 2>/dev/null | head -n 1)
-[ -x "$epmd" ] || epmd=epmd
-work=$(mktemp -d)
-failures=0
-groups=""
+. "$(dirname "$0")/node_test_lib.sh"
 cookie="FUZZCOOKIE$$Q"
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-
-cleanup() {
-  for group in $groups; do pkill -KILL -g "$group" 2>/dev/null; done
-  for group in $groups; do
-    tries=0
-    while pgrep -g "$group" >/dev/null 2>&1 && [ $tries -lt 40 ]; do sleep 0.05; tries=$((tries + 1)); done
-    if pgrep -g "$group" >/dev/null 2>&1; then fail "process group $group survives"; fi
-  done
-  if [ -n "${KEEP_WORK:-}" ]; then echo "work kept: $work"; else rm -rf "$work"; fi
-  if [ "$failures" -ne 0 ]; then
-    echo "$failures failure(s)"
-    exit 1
-  fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-random_port() { echo $(($(od -An -N2 -tu2 /dev/urandom) % 30000 + 20000)); }
-
-start_group() {
-  name=$1; shift
-  setsid "$@" >"$work/$name.out" 2>"$work/$name.err" </dev/null &
-  started=$!
-  groups="$groups $started"
-}
-
-expect_exit() {
-  what=$1; want=$2; shift 2
-  "$@" >"$work/out" 2>"$work/err"
-  got=$?
-  [ "$got" -eq "$want" ] || fail "$what: exit $got, wanted $want ($(head -c 300 "$work/err") $(grep -A8 '^findings' "$work/out"))"
-}
 
 case $case_name in
 usage)
@@ -74,12 +35,7 @@ usage)
   if grep -qF "$cookie" "$work/out" "$work/err"; then fail "the cookie is printed"; fi
   ;;
 beam)
-  port=$(random_port)
-  start_group epmd "$epmd" -port "$port"
-  ERL_EPMD_PORT=$port
-  export ERL_EPMD_PORT
-  tries=0
-  while ! "$epmd" -names >/dev/null 2>&1 && [ $tries -lt 60 ]; do sleep 0.05; tries=$((tries + 1)); done
+  start_epmd
   alive=fuzz_target_$$
   HOME=$work start_group target "$erl" -sname "$alive" -setcookie "$cookie" -noinput -start_epmd false
   tries=0
