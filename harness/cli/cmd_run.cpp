@@ -38,6 +38,9 @@ constexpr const char* kUsage =
     "  --retries N       rerun a failing scenario up to N times; passing late is 'flaky'\n"
     "  --shard I/N       run only shard I of N (1 <= I <= N), split by id\n"
     "  --epmd-port P     use the epmd on port P (e.g. 4369) instead of a private one\n"
+    "  --record-corpus DIR\n"
+    "                    peer nodes write every handshake message and term they see into\n"
+    "                    DIR/handshake/ and DIR/term/ (content-hash named fuzz seeds)\n"
     "exit status: 0 every `must` scenario passed, 1 one did not, 2 usage or scenario errors,\n"
     "128+signal when interrupted\n";
 
@@ -100,6 +103,9 @@ std::string parse(std::span<const std::string_view> args, Options& o) {
       int port = 0;
       if (!value(v) || !parse_int(v, port, 1) || port > 65535) return "--epmd-port: expected a port";
       o.suite.epmd_port = port;
+    } else if (a == "--record-corpus") {
+      if (!value(v) || v.empty()) return "--record-corpus: expected a directory";
+      o.suite.record_corpus_dir = std::string(v);
     } else if (!a.empty() && a[0] == '-') {
       return "unknown option " + std::string(a);
     } else {

@@ -107,6 +107,7 @@ class ScenarioRun {
     launch.working_dir = spec.app ? spec.app_dir : context_.temp_dir();
     launch.env = context_.node_env(spec);
     launch.prevent_overlapping_partitions = scenario_.prevent_overlapping_partitions;
+    launch.record_corpus_dir = context_.record_corpus_dir();
     auto& slot = drivers_[key];
     if (slot) retired_.push_back({key, std::move(slot)});
     slot = find_node_kind(spec.kind)->make(std::move(launch));

@@ -1,5 +1,6 @@
 #include "distspec/scenario/load.hpp"
 
+#include <yaml-cpp/depthguard.h>  // YAML::DeepRecursion
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -96,7 +97,11 @@ class Loader {
     YAML::Node root;
     try {
       root = YAML::Load(text);
-    } catch (const YAML::Exception& e) {  // ParserException, DeepRecursion (nesting > 2000), ...
+    } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own bound of its recursive parser
+      error({e.mark.line + 1, e.mark.column + 1},
+            "not valid YAML: nesting reaches yaml-cpp's limit of " + std::to_string(e.depth()) + " levels");
+      return diagnostics_;
+    } catch (const YAML::Exception& e) {  // ParserException and the rest
       error(e.mark.is_null() ? SourceMark{1, 1} : SourceMark{e.mark.line + 1, e.mark.column + 1},
             "not valid YAML: " + e.msg);
       return diagnostics_;

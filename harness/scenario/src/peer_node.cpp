@@ -31,6 +31,7 @@ class PeerNode final : public NodeDriver {
     options.name = launch_.full_name;
     options.hidden = launch_.spec->hidden;
     options.start_epmd = false;  // the run's epmd, or deliberately none (epmd: unreachable)
+    options.record_corpus_dir = launch_.record_corpus_dir;
     if (auto port = launch_.env.find("ERL_EPMD_PORT"); port != launch_.env.end())
       options.epmd_port = static_cast<std::uint16_t>(std::stoi(port->second));
     options.log = [log = &output_](node::LogLevel level, std::string_view line) {

@@ -36,7 +36,8 @@ std::string short_host_name() {
 
 }  // namespace
 
-RunContext::RunContext(const RunContextOptions& options) : keep_temp_(options.keep_temp) {
+RunContext::RunContext(const RunContextOptions& options)
+    : keep_temp_(options.keep_temp), record_corpus_dir_(options.record_corpus_dir) {
   host_ = short_host_name();
   std::string pattern = (fs::temp_directory_path() / "distspec-run-XXXXXX").string();
   if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temp dir");

@@ -101,7 +101,7 @@ RunResult run_suite(const std::vector<const Scenario*>& scenarios, const SuiteOp
   run.started_at = now_iso8601();
   run.jobs = std::max(1, options.jobs);
   auto t0 = Clock::now();
-  RunContext context({options.epmd_port, false});
+  RunContext context({options.epmd_port, false, options.record_corpus_dir});
   run.epmd_port = context.epmd_port();
   run.own_epmd = context.own_epmd();
 

@@ -184,6 +184,48 @@ TEST(Load, ShippedAppIsFoundFromAScenarioFolder) {
   EXPECT_EQ(r.value().nodes.at("a").app_dir, std::string(DISTSPEC_SOURCE_DIR) + "/scenarios/apps/ping_pong");
 }
 
+// Found by the scenario_yaml fuzz target (and its regression seeds): every diagnostic has a
+// line and column >= 1, and nothing the file says makes the loader throw.
+TEST(Load, JunkGivesPositionedDiagnosticsNeverExceptions) {
+  for (const char* text : {"", "# only a comment\n", "~\n", "---\n...\n"}) {
+    auto r = load_scenario_text(text, "t.yaml");
+    ASSERT_FALSE(r.ok()) << text;
+    ASSERT_EQ(r.error().size(), 1u);
+    EXPECT_GE(r.error()[0].mark.line, 1) << text;
+    EXPECT_GE(r.error()[0].mark.column, 1) << text;
+    EXPECT_EQ(r.error()[0].message, "expected a mapping with id, title, nodes and steps");
+  }
+  // No kind: the unknown-kind error points at the node's mapping (yaml-cpp throws on the
+  // position of a missing key).
+  auto e = errors_of("id: x\ntitle: t\nnodes:\n  a: {cookie: c}\nsteps: []\n");
+  EXPECT_NE(e.find("t.yaml:4:6: node a: missing required key 'kind'"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:4:6: node a: unknown kind ''"), std::string::npos) << e;
+  // An app name no file system accepts (ENAMETOOLONG) is a missing app, not an exception.
+  e = errors_of("id: x\ntitle: t\nnodes: {a: {kind: iex, app: " + std::string(5000, 'x') + "}}\nsteps: []\n");
+  EXPECT_NE(e.find("node a: no mix project apps/xxx"), std::string::npos) << e;
+  // Nesting deeper than yaml-cpp's limit (2000) is reported, not a stack overflow.
+  e = errors_of("id: " + std::string(5000, '[') + "\n");
+  EXPECT_NE(e.find("t.yaml:2:1: not valid YAML: nesting reaches yaml-cpp's limit of 500 levels"), std::string::npos) << e;
+}
+
+// std::regex expands counted repetitions when it compiles: `a{99999}` took 3 s and 400 MB under
+// ASan. A file's expect_match patterns share a budget of 20000 expanded positions.
+TEST(Load, RegexBudgetBoundsCountedRepetitions) {
+  auto scenario = [](const std::vector<std::string>& patterns) {
+    std::string text = "id: x\ntitle: t\nnodes: {a: {kind: iex}}\nsteps:\n";
+    for (const auto& p : patterns) text += "  - {on: a, eval: x, expect_match: '" + p + "'}\n";
+    return text;
+  };
+  EXPECT_EQ(errors_of(scenario({"^[0-9]{1,3}\\.\\d{2}$", "(ab|cd){100}", "[a-z]{9000}"})), "");
+  auto e = errors_of(scenario({"a{99999}"}));
+  EXPECT_NE(e.find("t.yaml:5:36: step 1 (eval): expect_match: this file's patterns are too large"), std::string::npos) << e;
+  e = errors_of(scenario({"((a{100}){100}){100}"}));
+  EXPECT_NE(e.find("too large"), std::string::npos) << e;
+  e = errors_of(scenario({"x{15000}", "y{4000}", "z{2000}"}));  // the third exceeds the file's budget
+  EXPECT_EQ(e.find("step 2"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.yaml:7:36: step 3 (eval): expect_match: this file's patterns are too large"), std::string::npos) << e;
+}
+
 TEST(Durations, Parse) {
   EXPECT_EQ(parse_duration("10s"), Duration(10000));
   EXPECT_EQ(parse_duration("250ms"), Duration(250));

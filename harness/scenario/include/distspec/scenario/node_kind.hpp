@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <map>
 #include <span>
 #include <string>
@@ -28,6 +29,7 @@ struct NodeLaunch {
   std::string working_dir;    // the app's directory for `app:` nodes, else the run's temp dir
   std::map<std::string, std::string> env;  // added to the runner's environment
   bool prevent_overlapping_partitions = false;
+  std::optional<std::string> record_corpus_dir;  // peer nodes record what they see (RunContextOptions)
 };
 
 struct EvalResult {

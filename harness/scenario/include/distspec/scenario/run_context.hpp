@@ -20,6 +20,9 @@ namespace distspec::scenario {
 struct RunContextOptions {
   std::optional<int> epmd_port;  // use this epmd (e.g. the system's 4369) instead of our own
   bool keep_temp = false;        // leave the temp dir behind (for debugging)
+  // --record-corpus DIR: peer nodes write every handshake message and term they see into DIR
+  // (node::CorpusRecorder's layout: DIR/handshake/, DIR/term/, files named by content hash).
+  std::optional<std::string> record_corpus_dir;
 };
 
 class RunContext {
@@ -31,6 +34,7 @@ class RunContext {
   int epmd_port() const { return epmd_port_; }
   bool own_epmd() const { return epmd_ != nullptr; }
   const std::string& temp_dir() const { return temp_dir_; }
+  const std::optional<std::string>& record_corpus_dir() const { return record_corpus_dir_; }
 
   // Compiles each mix project once per run, into <app>/_build/distspec (MIX_BUILD_PATH), or
   // reuses that build when no file of mix.exs, lib/ or config/ is newer. Throws with mix's
@@ -61,6 +65,7 @@ class RunContext {
   mutable std::mutex secrets_mutex_;
   std::vector<std::string> secrets_;
   bool keep_temp_ = false;
+  std::optional<std::string> record_corpus_dir_;
 };
 
 }  // namespace distspec::scenario

@@ -37,6 +37,7 @@ struct SuiteOptions {
   int repeat = 1;
   int retries = 0;
   std::optional<int> epmd_port;
+  std::optional<std::string> record_corpus_dir;  // see RunContextOptions
 };
 
 // Runs the scenarios; `on_done` is called (serialised) as each one ends. Throws
