@@ -595,8 +595,10 @@ Term Parser::binary() {
       skip_space();
       segment.size = unsigned_field(UINT64_MAX, "a segment size");
     }
+    // An empty string segment (<<"">>) has no value to infer a type from.
     if (accept("/")) segment.type = segment_type_words(segment);
-    else if (values.front().kind() == Term::Kind::Float) segment.type = Segment::Type::Float;
+    else if (values.empty()) {
+    } else if (values.front().kind() == Term::Kind::Float) segment.type = Segment::Type::Float;
     else if (values.front().kind() == Term::Kind::Bitstring) {
       fail_at(start, "a binary inside a binary needs /binary or /bits");
     }

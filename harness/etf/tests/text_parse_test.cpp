@@ -123,6 +123,10 @@ TEST(TextParse, Binaries) {
   EXPECT_EQ(bytes_of(parsed("<<>>")), B{});
   EXPECT_EQ(bytes_of(parsed("<<1,2,256,-1>>")), (B{1, 2, 0, 255}));
   EXPECT_EQ(bytes_of(parsed("<<\"abc\">>")), (B{97, 98, 99}));
+  // Empty string segments add nothing (found by the etf_text fuzzer: the type was read from a
+  // first value that does not exist).
+  EXPECT_EQ(bytes_of(parsed("<<\"\">>")), (B{}));
+  EXPECT_EQ(bytes_of(parsed("<<\"\", 1, \"\":8>>")), (B{1}));
   EXPECT_EQ(bytes_of(parsed("<<\"\xC3\xA9\"/utf8>>")), (B{195, 169}));
   EXPECT_EQ(bytes_of(parsed("<<\"\xC3\xA9\">>")), (B{233}));
   EXPECT_EQ(bytes_of(parsed("<<$a/utf16-little, 16#1F600/utf16>>")),
