@@ -73,18 +73,18 @@ class TapeBuilder {
  public:
   TapeBuilder(Cursor& c, TermTape& tape)
       : c_(c), tape_(tape), side_(TapeAccess::side(tape)), start_(c.pos) {
-    n_ = TapeAccess::size(tape);
-    cap_ = TapeAccess::capacity(tape);
     out_ = TapeAccess::entries(tape).get();
+    next_ = out_ + TapeAccess::size(tape);
+    end_ = out_ + TapeAccess::capacity(tape);
   }
-  ~TapeBuilder() { TapeAccess::size(tape_) = n_; }
+  ~TapeBuilder() { TapeAccess::size(tape_) = used(); }
   bool run();
 
  private:
   std::uint32_t add(std::uint8_t k, std::uint8_t flags, std::uint32_t count, std::uint64_t payload) {
-    if (n_ == cap_) [[unlikely]] grow();
-    out_[n_] = TapeEntry{k, flags, count, payload};
-    return std::uint32_t(n_++);
+    if (next_ == end_) [[unlikely]] grow();
+    *next_ = TapeEntry{k, flags, count, payload};
+    return std::uint32_t(next_++ - out_);
   }
   [[gnu::noinline]] void grow();
   void add_atom(const AtomText& a) {
@@ -109,10 +109,13 @@ class TapeBuilder {
   }
   // Opens a compound already added, after checking its count against the input left and the
   // depth. The remaining count of the innermost one lives in run()'s `left`, not on the stack.
-  bool open(std::uint32_t index, std::uint64_t remaining, std::size_t at, std::uint64_t& left) {
+  // `depth` is run()'s copy of stack_.size(), kept in a register.
+  bool open(std::uint32_t index, std::uint64_t remaining, std::size_t at, std::uint64_t& left,
+            std::size_t& depth) {
     if (remaining > c_.left()) return c_.fail(Code::TooLarge, at);  // every term takes >= 1 byte
-    if (stack_.size() >= c_.options->max_depth) return c_.fail(Code::TooDeep, at);
-    if (!stack_.empty()) stack_.back().remaining = left;
+    if (depth >= c_.options->max_depth) return c_.fail(Code::TooDeep, at);
+    if (depth != 0) stack_.back().remaining = left;
+    ++depth;
     // Fields stored one by one: copying a whole Open from a temporary stalled on store forwarding.
     Open& o = stack_.push();
     o.index = index;
@@ -120,7 +123,14 @@ class TapeBuilder {
     left = remaining;
     return true;
   }
-  bool close(const Open& o);
+  // The rare tags, out of run()'s hot loop (c_.pos just after the tag): 0 on error, 1 for a
+  // complete term, 2 for a local fun with free variables (fun_index_, fun_free_) to open.
+  [[gnu::noinline]] int rare(std::uint8_t t, std::size_t at);
+  bool close(const Open& o) {
+    out_[o.index].payload = used();
+    return out_[o.index].kind != kind(K::Map) || check_map_keys(o);
+  }
+  [[gnu::noinline]] bool check_map_keys(const Open& o);
   bool duplicate_keys(std::uint32_t map);
   void big(bool negative, const std::uint8_t* digits, std::size_t n);
   bool bitstring(std::size_t at, std::size_t n, unsigned bits);
@@ -131,10 +141,15 @@ class TapeBuilder {
   TermTape& tape_;
   std::vector<std::uint8_t>& side_;
   std::size_t start_;  // where the term starts in c_
-  TapeEntry* out_;     // the tape's entries: n_ used of cap_
-  std::size_t n_, cap_;
+  // The tape's entries: out_ to next_ used, room up to end_. Pointers, not counts: a store of an
+  // entry's 64-bit payload may alias any 64-bit integer member, which would then be reloaded.
+  TapeEntry* out_;
+  TapeEntry* next_;
+  TapeEntry* end_;
+  std::size_t used() const { return std::size_t(next_ - out_); }
   OpenStack stack_;
   std::vector<detail::KeyForm> forms_;  // the keys of the map being closed
+  std::uint32_t fun_index_ = 0, fun_free_ = 0;
 };
 
 void TapeBuilder::grow() {
@@ -143,16 +158,19 @@ void TapeBuilder::grow() {
   // (c_.pos is synced at every compound's close), so that a tape grows once or twice.
   const std::size_t limit = c_.size - start_ + 1;
   std::size_t want = std::min<std::size_t>(limit / 4 + 16, 4096);
-  if (cap_ > 0) {
+  const std::size_t n = used(), cap = std::size_t(end_ - out_);
+  if (cap > 0) {
     const std::size_t read = c_.pos > start_ ? c_.pos - start_ : 1;
-    want = std::max(2 * cap_, std::size_t(double(n_) / double(read) * double(limit) * 1.1));
+    want = std::max(2 * cap, std::size_t(double(n) / double(read) * double(limit) * 1.1));
   }
-  want = std::min(want, std::max(limit, n_ + 1));
+  want = std::min(want, std::max(limit, n + 1));
   auto bigger = std::make_unique_for_overwrite<TapeEntry[]>(want);
-  if (n_ > 0) std::memcpy(bigger.get(), out_, n_ * sizeof(TapeEntry));
+  if (n > 0) std::memcpy(bigger.get(), out_, n * sizeof(TapeEntry));
   TapeAccess::entries(tape_) = std::move(bigger);
   out_ = TapeAccess::entries(tape_).get();
-  cap_ = TapeAccess::capacity(tape_) = want;
+  TapeAccess::capacity(tape_) = want;
+  next_ = out_ + n;
+  end_ = out_ + want;
 }
 
 void TapeBuilder::big(bool negative, const std::uint8_t* digits, std::size_t n) {
@@ -234,7 +252,7 @@ bool TapeBuilder::new_fun(std::size_t at, std::uint32_t& index, std::uint32_t& n
   if (!detail::read_pid(c_, pid_tag, pid_at, node, fixed)) return false;
   add(kind(K::Pid), pid_tag, 0, tape::pointer(fixed));
   add_atom(node);
-  if (num_free == 0) out_[index].payload = n_;
+  if (num_free == 0) out_[index].payload = used();
   return true;  // run() opens it when it has free variables
 }
 
@@ -273,25 +291,96 @@ bool TapeBuilder::duplicate_keys(std::uint32_t map) {
   return has_duplicate_terms(keys);
 }
 
-bool TapeBuilder::close(const Open& o) {
-  out_[o.index].payload = n_;
-  if (out_[o.index].kind == kind(K::Map) && duplicate_keys(o.index))
-    return c_.fail(Code::DuplicateMapKey, o.at);
-  return true;
+bool TapeBuilder::check_map_keys(const Open& o) {
+  return !duplicate_keys(o.index) || c_.fail(Code::DuplicateMapKey, o.at);
+}
+
+int TapeBuilder::rare(std::uint8_t t, std::size_t at) {
+  const std::uint8_t* d = c_.data;
+  switch (t) {
+    case tag::kSmallBig: case tag::kLargeBig: {
+      std::size_t n;
+      if (t == tag::kSmallBig) {
+        if (!c_.need(1)) return 0;
+        n = d[c_.pos++];
+      } else {
+        if (!c_.need(4)) return 0;
+        n = load32(d + c_.pos);
+        c_.pos += 4;
+        if (n > tag::kMaxBigBytes) return c_.fail(Code::BigTooLarge, at);
+      }
+      if (!c_.need(1 + n)) return 0;
+      big(d[c_.pos] != 0, d + c_.pos + 1, n);
+      c_.pos += 1 + n;
+      return 1;
+    }
+    case tag::kFloat: {
+      if (!c_.need(31)) return 0;
+      double v = 0;
+      if (!detail::parse_float_text(d + c_.pos, v)) return c_.fail(Code::BadFloat, at);
+      add(kind(K::Float), 0, 0, std::bit_cast<std::uint64_t>(v));
+      c_.pos += 31;
+      return 1;
+    }
+    case tag::kAtom: case tag::kSmallAtom: case tag::kAtomUtf8: case tag::kSmallAtomUtf8:
+    case tag::kAtomCacheRef:
+      c_.pos = at;
+      return atom();
+    case tag::kNewPid: case tag::kPid: case tag::kNewPort: case tag::kPort: case tag::kV4Port: {
+      AtomText node;
+      const std::uint8_t* fixed;
+      bool is_pid = t == tag::kNewPid || t == tag::kPid;
+      if (!(is_pid ? detail::read_pid(c_, t, at, node, fixed) : detail::read_port(c_, t, at, node, fixed)))
+        return 0;
+      add(kind(is_pid ? K::Pid : K::Port), t, 0, tape::pointer(fixed));
+      add_atom(node);
+      return 1;
+    }
+    case tag::kNewerReference: case tag::kNewReference: case tag::kReference: {
+      AtomText node;
+      const std::uint8_t* fixed;
+      std::size_t words;
+      if (!detail::read_reference(c_, t, at, node, words, fixed)) return 0;
+      add(kind(K::Reference), t, std::uint32_t(words), tape::pointer(fixed));
+      add_atom(node);
+      return 1;
+    }
+    case tag::kBitBinary: {
+      if (!c_.need(5)) return 0;
+      std::size_t n = load32(d + c_.pos);
+      unsigned bits = d[c_.pos + 4];
+      if (!c_.need(5 + n)) return 0;
+      c_.pos += 5;
+      if (!bitstring(at, n, bits)) return 0;
+      c_.pos += n;
+      return 1;
+    }
+    case tag::kExport: return export_fun(at);
+    case tag::kNewFun:
+      if (!new_fun(at, fun_index_, fun_free_)) return 0;
+      return fun_free_ == 0 ? 1 : 2;
+    default:
+      // Includes 73/75 (OTP 25 reads a runtime atom-table index; see README differences).
+      return c_.fail(Code::UnknownTag, at);
+  }
 }
 
 bool TapeBuilder::run() {
   // The position is a local: stores to the tape could alias a Cursor field, and the helpers that
-  // take the Cursor get it synced around the call.
+  // take the Cursor get it synced around the call. Only the common tags are handled here, so that
+  // the hot state stays in registers; rare() reads the others.
   const std::uint8_t* d = c_.data;
   const std::size_t size = c_.size;
   std::size_t pos = c_.pos;
   std::uint64_t left = 0;  // terms still to read in the innermost open compound
+  std::size_t depth = 0;   // open compounds (stack_.size())
   const bool safe = c_.options->safe;
   auto need = [&](std::size_t n) { return n <= size - pos || c_.fail(Code::Truncated, size); };
-  auto sync = [&](bool ok) {
-    pos = c_.pos;
-    return ok;
+  // Runs: while the next sibling (left > 1: not the last one) has the same tag, it is read by the
+  // case's own loop, which checks only what differs per element (one mispredicted jump per run,
+  // not per element). Each element read in a run is counted in `left` there.
+  auto same_next = [&](std::uint8_t t, std::size_t bytes) {
+    return left > 1 && size - pos >= bytes && d[pos] == t;
   };
   for (;;) {
     const std::size_t at = pos;
@@ -302,42 +391,35 @@ bool TapeBuilder::run() {
         if (!need(1)) return false;
         add(kind(K::Integer), 0, 0, d[pos]);
         pos += 1;
+        while (same_next(t, 2)) {
+          add(kind(K::Integer), 0, 0, d[pos + 1]);
+          pos += 2;
+          --left;
+        }
         break;
       case tag::kInteger:
         if (!need(4)) return false;
         add(kind(K::Integer), 0, 0, std::uint64_t(std::int64_t(std::int32_t(load32(d + pos)))));
         pos += 4;
-        break;
-      case tag::kSmallBig: case tag::kLargeBig: {
-        std::size_t n;
-        if (t == tag::kSmallBig) {
-          if (!need(1)) return false;
-          n = d[pos++];
-        } else {
-          if (!need(4)) return false;
-          n = load32(d + pos);
-          pos += 4;
-          if (n > tag::kMaxBigBytes) return c_.fail(Code::BigTooLarge, at);
+        while (same_next(t, 5)) {
+          add(kind(K::Integer), 0, 0, std::uint64_t(std::int64_t(std::int32_t(load32(d + pos + 1)))));
+          pos += 5;
+          --left;
         }
-        if (!need(1 + n)) return false;
-        big(d[pos] != 0, d + pos + 1, n);
-        pos += 1 + n;
         break;
-      }
       case tag::kNewFloat: {
         if (!need(8)) return false;
         std::uint64_t bits = detail::load64(d + pos);
         if (!std::isfinite(std::bit_cast<double>(bits))) return c_.fail(Code::BadFloat, at);
         add(kind(K::Float), 0, 0, bits);
         pos += 8;
-        break;
-      }
-      case tag::kFloat: {
-        if (!need(31)) return false;
-        double v = 0;
-        if (!detail::parse_float_text(d + pos, v)) return c_.fail(Code::BadFloat, at);
-        add(kind(K::Float), 0, 0, std::bit_cast<std::uint64_t>(v));
-        pos += 31;
+        while (same_next(t, 9)) {
+          bits = detail::load64(d + pos + 1);
+          if (!std::isfinite(std::bit_cast<double>(bits))) return c_.fail(Code::BadFloat, pos);
+          add(kind(K::Float), 0, 0, bits);
+          pos += 9;
+          --left;
+        }
         break;
       }
       case tag::kAtom: case tag::kSmallAtom: case tag::kAtomUtf8: case tag::kSmallAtomUtf8: {
@@ -353,32 +435,8 @@ bool TapeBuilder::run() {
           }
         }
         c_.pos = at;
-        if (!sync(atom())) return false;
-        break;
-      }
-      case tag::kAtomCacheRef:
-        c_.pos = at;
-        if (!sync(atom())) return false;
-        break;
-      case tag::kNewPid: case tag::kPid: case tag::kNewPort: case tag::kPort: case tag::kV4Port: {
-        AtomText node;
-        const std::uint8_t* fixed;
-        bool is_pid = t == tag::kNewPid || t == tag::kPid;
-        c_.pos = pos;
-        if (!sync(is_pid ? detail::read_pid(c_, t, at, node, fixed) : detail::read_port(c_, t, at, node, fixed)))
-          return false;
-        add(kind(is_pid ? K::Pid : K::Port), t, 0, tape::pointer(fixed));
-        add_atom(node);
-        break;
-      }
-      case tag::kNewerReference: case tag::kNewReference: case tag::kReference: {
-        AtomText node;
-        const std::uint8_t* fixed;
-        std::size_t words;
-        c_.pos = pos;
-        if (!sync(detail::read_reference(c_, t, at, node, words, fixed))) return false;
-        add(kind(K::Reference), t, std::uint32_t(words), tape::pointer(fixed));
-        add_atom(node);
+        if (!atom()) return false;
+        pos = c_.pos;
         break;
       }
       case tag::kSmallTuple: case tag::kLargeTuple: {
@@ -386,10 +444,10 @@ bool TapeBuilder::run() {
         if (!need(width)) return false;
         std::uint32_t n = width == 1 ? d[pos] : load32(d + pos);
         pos += width;
-        std::uint32_t index = add(kind(K::Tuple), 0, n, n_ + 1);
+        std::uint32_t index = add(kind(K::Tuple), 0, n, used() + 1);
         if (n > 0) {
           c_.pos = pos;
-          if (!open(index, n, at, left)) return false;
+          if (!open(index, n, at, left, depth)) return false;
           continue;
         }
         break;
@@ -412,7 +470,7 @@ bool TapeBuilder::run() {
         pos += 4;
         if (n == 0) continue;  // OTP: a LIST_EXT of length 0 is just its tail
         c_.pos = pos;
-        if (!open(add(kind(K::List), 0, std::uint32_t(n), 0), n + 1, at, left)) return false;
+        if (!open(add(kind(K::List), 0, std::uint32_t(n), 0), n + 1, at, left, depth)) return false;
         continue;
       }
       case tag::kBinary: {
@@ -421,17 +479,13 @@ bool TapeBuilder::run() {
         if (!need(4 + n)) return false;
         add(kind(K::Bitstring), 8, std::uint32_t(n), tape::pointer(d + pos + 4));
         pos += 4 + n;
-        break;
-      }
-      case tag::kBitBinary: {
-        if (!need(5)) return false;
-        std::size_t n = load32(d + pos);
-        unsigned bits = d[pos + 4];
-        if (!need(5 + n)) return false;
-        pos += 5;
-        c_.pos = pos;
-        if (!bitstring(at, n, bits)) return false;
-        pos += n;
+        while (same_next(t, 5)) {
+          n = load32(d + pos + 1);
+          if (n > size - pos - 5) break;  // truncated: the main loop reports it
+          add(kind(K::Bitstring), 8, std::uint32_t(n), tape::pointer(d + pos + 5));
+          pos += 5 + n;
+          --left;
+        }
         break;
       }
       case tag::kMap: {
@@ -439,33 +493,29 @@ bool TapeBuilder::run() {
         std::uint64_t n = load32(d + pos);
         pos += 4;
         if (n >= (std::uint64_t(1) << 31)) return c_.fail(Code::TooLarge, at);
-        std::uint32_t index = add(kind(K::Map), 0, std::uint32_t(n), n_ + 1);
+        std::uint32_t index = add(kind(K::Map), 0, std::uint32_t(n), used() + 1);
         if (n > 0) {
           c_.pos = pos;
-          if (!open(index, 2 * n, at, left)) return false;
+          if (!open(index, 2 * n, at, left, depth)) return false;
           continue;
         }
         break;
       }
-      case tag::kExport:
+      default: {
         c_.pos = pos;
-        if (!sync(export_fun(at))) return false;
+        const int done = rare(t, at);
+        pos = c_.pos;
+        if (done == 0) return false;
+        if (done == 2) {
+          if (!open(fun_index_, fun_free_, at, left, depth)) return false;
+          continue;
+        }
         break;
-      case tag::kNewFun: {
-        std::uint32_t index, num_free;
-        c_.pos = pos;
-        if (!sync(new_fun(at, index, num_free))) return false;
-        if (num_free == 0) break;
-        if (!open(index, num_free, at, left)) return false;
-        continue;
       }
-      default:
-        // Includes 73/75 (OTP 25 reads a runtime atom-table index; see README differences).
-        return c_.fail(Code::UnknownTag, at);
     }
     // A complete term: count it in its parent, closing every compound it completes.
     for (;;) {
-      if (stack_.empty()) {
+      if (depth == 0) {
         c_.pos = pos;
         return true;
       }
@@ -473,7 +523,7 @@ bool TapeBuilder::run() {
       c_.pos = pos;
       if (!close(stack_.back())) return false;
       stack_.pop();
-      if (!stack_.empty()) left = stack_.back().remaining;
+      if (--depth != 0) left = stack_.back().remaining;
     }
   }
 }

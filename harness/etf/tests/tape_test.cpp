@@ -179,6 +179,53 @@ TEST(Tape, ErrorsAreDecodesErrors) {
   }
 }
 
+// The builder reads runs of same-tag siblings (small integers, integers, floats, binaries) in a
+// loop of their own: the values, and every cut and every bad element inside a run, must come out
+// as elsewhere (validate() is the separate implementation compared against).
+TEST(Tape, RunsOfSameTagSiblings) {
+  std::vector<Term> small, ints, floats, bins;
+  for (int i = 0; i < 6; ++i) {
+    small.push_back(Term::integer(i * 40));
+    ints.push_back(Term::integer(1000 * (i - 3)));
+    floats.push_back(Term::float_(i + 0.5));
+    bins.push_back(Term::binary_copy(Bytes(std::size_t(i), std::uint8_t(i))));
+  }
+  small.push_back(Term::float_(1.0));  // a run that ends before the compound does
+  const std::vector<Term> terms = {
+      Term::list(small), Term::tuple(ints), Term::list(floats), Term::tuple(bins),
+      Term::list(ints, Term::integer(7)), Term::map({{Term::integer(1), Term::integer(2)}}),
+  };
+  auto agree = [](const Bytes& b) {
+    auto t = decode_tape(b);
+    auto v = validate(b);
+    ASSERT_EQ(t.ok(), v.ok());
+    if (!t.ok()) {
+      EXPECT_EQ(t.error().code, v.error().code);
+      EXPECT_EQ(t.error().offset, v.error().offset);
+    }
+  };
+  for (const Term& t : terms) {
+    const Bytes b = encode(t);
+    EXPECT_EQ(tape_of(b).root().to_term(), t) << format(t);
+    for (std::size_t cut = 0; cut < b.size(); ++cut) agree(Bytes(b.begin(), b.begin() + std::ptrdiff_t(cut)));
+  }
+  // A bad float in each place of a run (a NaN), and a binary whose length runs past the end.
+  const Bytes fb = encode(Term::list(floats));
+  for (std::size_t at = 6; at + 9 < fb.size(); at += 9) {
+    Bytes bad = fb;
+    bad[at + 1] = 0x7f;
+    bad[at + 2] = 0xf8;
+    agree(bad);
+    EXPECT_FALSE(decode_tape(bad).ok());
+  }
+  Bytes bb = encode(Term::tuple(bins));
+  for (std::size_t at = 3; at < bb.size(); at += 5 + bb[at + 4]) {
+    Bytes bad = bb;
+    bad[at + 1] = 0x7f;
+    agree(bad);
+  }
+}
+
 TEST(Tape, DeepNestingWithoutRecursion) {
   constexpr std::size_t kDepth = 100'000;
   Bytes b{131};
