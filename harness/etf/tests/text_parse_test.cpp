@@ -222,9 +222,14 @@ TEST(TextParse, ErrorsSayWhatAndWhere) {
 }
 
 TEST(TextParse, NestingIsLimited) {
-  std::string ok(kMaxParseDepth, '[');
-  ok += std::string(kMaxParseDepth, ']');
-  EXPECT_TRUE(parse(ok).ok());
+  // Every kind of container at the limit parses (each level is a recursion of its own kind).
+  for (auto [open, close] : {std::pair{"[", "]"}, {"{", "}"}, {"#{1 => ", "}"}, {"[a|", "]"}}) {
+    std::string ok;
+    for (std::size_t i = 0; i < kMaxParseDepth; ++i) ok += open;
+    ok += "x";
+    for (std::size_t i = 0; i < kMaxParseDepth; ++i) ok += close;
+    EXPECT_TRUE(parse(ok).ok()) << open;
+  }
   std::string deep(kMaxParseDepth + 1, '{');
   ParseError e = error_of(deep);
   EXPECT_NE(e.message.find("nesting deeper"), std::string::npos);
