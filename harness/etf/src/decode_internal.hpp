@@ -131,13 +131,16 @@ struct KeyForm {
   friend bool operator<(const KeyForm& x, const KeyForm& y);
 };
 // Atoms and binaries: `number` holds their first 8 bytes big-endian (zero-padded), so most keys
-// compare, equal or ordered, without memcmp. (Byte by byte below 8: a partial memcpy then an
-// 8-byte load stalls on store forwarding.)
-inline KeyForm bytes_key_form(char kind, const std::uint8_t* p, std::size_t n) {
+// compare, equal or ordered, without memcmp. Below 8 bytes: one 8-byte load, masked, when the
+// caller says the 8 bytes from p are readable (readable_end: the end of the buffer p points into,
+// or null); else byte by byte (a partial memcpy then an 8-byte load stalls on store forwarding).
+inline KeyForm bytes_key_form(char kind, const std::uint8_t* p, std::size_t n,
+                              const std::uint8_t* readable_end = nullptr) {
   std::uint64_t head = 0;
-  if (n >= 8) {
+  if (n >= 8 || (n > 0 && readable_end && std::size_t(readable_end - p) >= 8)) {
     std::memcpy(&head, p, 8);
     head = __builtin_bswap64(head);
+    if (n < 8) head &= ~std::uint64_t(0) << (64 - 8 * n);
   } else {
     for (std::size_t i = 0; i < n; ++i) head |= std::uint64_t(p[i]) << (56 - 8 * i);
   }

@@ -260,24 +260,38 @@ bool TapeBuilder::duplicate_keys(std::uint32_t map) {
   const TapeEntry* e = out_;
   const std::uint32_t pairs = e[map].count;
   forms_.clear();
+  // Keys that point into the input (not the side buffer or the atom cache) may be read 8 bytes at
+  // a time up to its end.
+  const auto input = reinterpret_cast<std::uintptr_t>(c_.data);
+  auto readable_end = [&](const std::uint8_t* p) -> const std::uint8_t* {
+    const auto at = reinterpret_cast<std::uintptr_t>(p);
+    return at >= input && at < input + c_.size ? c_.data + c_.size : nullptr;
+  };
   std::uint32_t k = map + 1;
   bool simple = true;
+  // Tests ordered by how common the key is (an if-chain predicts better here than a jump table).
+  // Every simple key is one entry, so the value is at k + 1.
   for (std::uint32_t i = 0; i < pairs && simple; ++i) {
     const TapeEntry& key = e[k];
+    const K key_kind = K(key.kind);
     detail::KeyForm f{0, 0, nullptr, 0};
-    switch (K(key.kind)) {
-      case K::Integer: f.kind = 'i'; f.number = key.payload; break;
-      case K::Float: f.kind = 'f'; f.number = detail::float_key_bits(std::bit_cast<double>(key.payload)); break;
-      case K::Atom: f = detail::bytes_key_form('a', tape::data_of(side_, key), key.count); break;
-      case K::Nil: f.kind = 'n'; break;
-      case K::Bitstring:
-        if ((key.flags & tape::kBitsMask) != 8) { simple = false; break; }
-        f = detail::bytes_key_form('b', tape::data_of(side_, key), key.count);
-        break;
-      default: simple = false; break;
+    if (key_kind == K::Atom || (key_kind == K::Bitstring && (key.flags & tape::kBitsMask) == 8)) {
+      const std::uint8_t* p = tape::data_of(side_, key);
+      f = detail::bytes_key_form(key_kind == K::Atom ? 'a' : 'b', p, key.count, readable_end(p));
+    } else if (key_kind == K::Integer) {
+      f.kind = 'i';
+      f.number = key.payload;
+    } else if (key_kind == K::Float) {
+      f.kind = 'f';
+      f.number = detail::float_key_bits(std::bit_cast<double>(key.payload));
+    } else if (key_kind == K::Nil) {
+      f.kind = 'n';
+    } else {
+      simple = false;
+      break;
     }
     forms_.push_back(f);
-    k = tape::next_index(e, tape::next_index(e, k));
+    k = tape::next_index(e, k + 1);
   }
   if (simple) return detail::has_duplicate_forms(forms_.data(), forms_.data() + forms_.size());
   // Rare: compound or bignum keys. Compare built Terms (views: they die before the tape).
