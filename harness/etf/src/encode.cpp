@@ -92,17 +92,13 @@ bool key_less(const Term& a, const Term& b) {
   return map_key_less(a, b);
 }
 
-// encode()'s buffer, kept by the thread across calls (not zero-filled; see release_if_large).
+// encode()'s buffer, kept by the thread across calls (not zero-filled). It grows to at most
+// kLimit: a larger output moves to the result vector (so a thread pins at most kLimit, and a big
+// binary is not copied twice).
 struct Scratch {
+  static constexpr std::size_t kLimit = std::size_t(256) << 10;
   std::unique_ptr<std::uint8_t[]> data;
   std::size_t capacity = 0;
-  // A thread keeps at most this much between calls, so one huge term does not pin its memory.
-  void release_if_large() {
-    if (capacity > (std::size_t(1) << 20)) {
-      data.reset();
-      capacity = 0;
-    }
-  }
 };
 
 class Encoder {
@@ -111,12 +107,14 @@ class Encoder {
   Encoder(std::vector<std::uint8_t>& out, const EncodeOptions& options)
       : vector_(&out), options_(options),
         utf8_atoms_(options.utf8_atoms || options.minor_version >= 2) {}
-  // Writes into scratch from its start; run() returns the size written.
-  Encoder(Scratch& scratch, const EncodeOptions& options)
-      : scratch_(&scratch), options_(options),
+  // Writes into scratch from its start, or, once the output outgrows it, into spill (then of
+  // run()'s size; left empty otherwise).
+  Encoder(Scratch& scratch, std::vector<std::uint8_t>& spill, const EncodeOptions& options)
+      : scratch_(&scratch), spill_(&spill), options_(options),
         utf8_atoms_(options.utf8_atoms || options.minor_version >= 2) {}
 
-  std::size_t run(const Term& root);
+  // Returns the size written (with the 131 first when `version`).
+  std::size_t run(const Term& root, bool version = false);
 
  private:
   // What is left to write of one compound. Leaves are written as they are reached, so only
@@ -150,7 +148,8 @@ class Encoder {
   [[gnu::noinline]] std::uint8_t* other(std::uint8_t* p, const Term& t);  // pids, ports, refs, funs
 
   std::vector<std::uint8_t>* vector_ = nullptr;  // the output: this vector (its size is the room),
-  Scratch* scratch_ = nullptr;                   // or this buffer
+  Scratch* scratch_ = nullptr;                   // or (while vector_ is null) this buffer
+  std::vector<std::uint8_t>* spill_ = nullptr;   // where a scratch output too large goes
   std::uint8_t* base_ = nullptr;                 // the output's first byte
   std::uint8_t* end_ = nullptr;                  // the end of the room
   const EncodeOptions& options_;
@@ -162,7 +161,12 @@ class Encoder {
 std::uint8_t* Encoder::grow(std::uint8_t* p, std::size_t n) {
   const std::size_t used = std::size_t(p - base_);
   const std::size_t want = std::max(2 * std::size_t(end_ - base_), used + n + 64);
-  if (vector_) {
+  if (!vector_ && want > Scratch::kLimit) {
+    vector_ = spill_;
+    vector_->resize(want);
+    if (used) std::memcpy(vector_->data(), base_, used);
+    base_ = vector_->data();
+  } else if (vector_) {
     vector_->resize(want);
     base_ = vector_->data();
   } else {
@@ -425,25 +429,31 @@ std::uint8_t* Encoder::other(std::uint8_t* p, const Term& t) {
   }
 }
 
-std::size_t Encoder::run(const Term& root) {
-  if (!vector_) {
+std::size_t Encoder::run(const Term& root, bool version) {
+  std::size_t start = 0;
+  if (vector_) {
+    start = vector_->size();
+    vector_->resize(std::max<std::size_t>(vector_->capacity(), start + 64));
+    base_ = vector_->data();
+    end_ = base_ + vector_->size();
+  } else {
     base_ = scratch_->data.get();
     end_ = base_ + scratch_->capacity;
-    return std::size_t(drain(term(base_, root)) - base_);
   }
-  const std::size_t start = vector_->size();
-  vector_->resize(std::max<std::size_t>(vector_->capacity(), start + 64));
-  base_ = vector_->data();
-  end_ = base_ + vector_->size();
   std::uint8_t* p = base_ + start;
   try {
+    if (version) {
+      p = room(p, 1);
+      *p++ = tag::kVersion;
+    }
     p = drain(term(p, root));
   } catch (...) {
-    vector_->resize(start);
+    if (vector_) vector_->resize(start);
     throw;
   }
-  vector_->resize(std::size_t(p - base_));
-  return std::size_t(p - base_) - start;
+  const std::size_t end = std::size_t(p - base_);
+  if (vector_) vector_->resize(end);
+  return end - start;
 }
 
 std::uint8_t* Encoder::drain(std::uint8_t* p) {
@@ -501,12 +511,9 @@ std::vector<std::uint8_t> encode(const Term& term, const EncodeOptions& options)
     ~Use() { flag = was; }
   } use{in_use, in_use};
   in_use = true;
-  const std::size_t body_size = Encoder(scratch, options).run(term);
   std::vector<std::uint8_t> out;
-  out.reserve(1 + body_size);
-  out.push_back(tag::kVersion);
-  out.insert(out.end(), scratch.data.get(), scratch.data.get() + body_size);
-  scratch.release_if_large();
+  const std::size_t size = Encoder(scratch, out, options).run(term, true);
+  if (out.empty()) out.assign(scratch.data.get(), scratch.data.get() + size);
   int level = options.compression_level.value_or(0);
   if (level == 0) return out;
   // As OTP: compress the body, and keep the result only if it is at most body - 5 bytes (so the
