@@ -119,6 +119,26 @@ TEST(Encode, CompressionOnlyWhenItShrinks) {
   EXPECT_EQ(encode(repetitive, compressed), encode(repetitive));
 }
 
+// encode() builds small outputs in a per-thread buffer and moves to the result vector when the
+// output outgrows it (256 KiB); encode_body() appends to the caller's vector. Both must give the
+// same bytes on either side of that size, with a fun's Size field filled in across the move, and
+// a call after a large one must not see its bytes.
+TEST(Encode, LargeOutputsAndEncodeBodyAgree) {
+  for (std::size_t n : {std::size_t(10), std::size_t(200) << 10, std::size_t(300) << 10}) {
+    LocalFun f;
+    f.module = Atom{"m"};
+    f.pid = std::make_shared<const Term>(Term::pid({Atom{"n"}, 1, 0, 1}));
+    f.free_vars = {Term::binary_copy(Bytes(n / 2, 7)), Term::atom("x"), Term::binary_copy(Bytes(n / 2, 9))};
+    const Term t = Term::tuple({Term::local_fun(f), i(5), Term::binary_copy(Bytes(n, 1))});
+    const Bytes b = encode(t);
+    Bytes body = {131};
+    encode_body(body, t);
+    EXPECT_EQ(b, body) << n;
+    EXPECT_EQ(decode_exact(b).value(), t) << n;
+    EXPECT_EQ(encode(i(1)), (Bytes{131, 97, 1}));
+  }
+}
+
 TEST(Encode, DeepTermsEncodeWithoutRecursion) {
   Term t = Term::nil();
   for (int d = 0; d < 100'000; ++d) {
