@@ -1,4 +1,5 @@
 // Binary construction semantics for the segments of <<...>> in parse().
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <string>
@@ -129,6 +130,12 @@ std::string append_utf(BitWriter& out, const Segment& s) {
 }
 
 }  // namespace
+
+std::optional<std::uint64_t> sized_segment_bits(const Segment& s) {
+  if (!s.size) return std::nullopt;
+  std::uint64_t unit = std::clamp<std::uint64_t>(s.unit.value_or(s.type == Type::Binary ? 8 : 1), 1, 256);
+  return std::min(*s.size, kMaxSegmentBits + 1) * unit;
+}
 
 std::string append_segment(BitWriter& out, const Segment& s) {
   if (s.type == Type::Utf8 || s.type == Type::Utf16 || s.type == Type::Utf32)

@@ -76,6 +76,10 @@ struct Segment {
   bool little = false;  // little or native (BEAM on this machine is little-endian)
 };
 
+// The bits an explicit Size asks for (Size times the unit), capped at kMaxSegmentBits + 1; nullopt
+// without a size. For the parser's budget of sized segments.
+std::optional<std::uint64_t> sized_segment_bits(const Segment& segment);
+
 // Appends the segment as Erlang's binary construction would; returns an error message, or an
 // empty string on success.
 std::string append_segment(BitWriter& out, const Segment& segment);

@@ -570,6 +570,7 @@ class Parser {
   bool utf8_;
   std::size_t pos_ = 0;
   std::size_t depth_ = 0;
+  std::uint64_t sized_bits_ = 0;  // what explicitly sized segments asked for so far
 };
 
 // <<Segment, ...>>; each segment is Value[:Size][/Types].
@@ -601,6 +602,13 @@ Term Parser::binary() {
     } else if (values.front().kind() == Term::Kind::Float) segment.type = Segment::Type::Float;
     else if (values.front().kind() == Term::Kind::Bitstring) {
       fail_at(start, "a binary inside a binary needs /binary or /bits");
+    }
+    // (A single segment over kMaxSegmentBits is append_segment's error, below.)
+    if (auto bits = sized_segment_bits(segment); bits && *bits <= kMaxSegmentBits) {
+      sized_bits_ += *bits * values.size();  // a sized string: every character gets the size
+      if (sized_bits_ > kMaxSizedSegmentBits)
+        fail_at(start, "segments with an explicit size add up to more than " +
+                           std::to_string(kMaxSizedSegmentBits) + " bits");
     }
     for (Term& v : values) {
       segment.value = std::move(v);

@@ -44,6 +44,10 @@ enum class TextEncoding {
 // tuples overflowed an 8 MiB stack under ASan (found by the etf_text campaign), 1 000 stay far
 // below it, and terms typed as text are never that deep.
 inline constexpr std::size_t kMaxParseDepth = 1'000;
+// A text's explicitly sized binary segments (<<-1:N>>, <<"ab":N>>) may ask for this many bits in
+// all: 15 characters such as <<-1:69166160>> made an 8 MiB binary that took 28 s to print and
+// parse again under ASan (etf_text campaign). Literal bytes (<<1,2,...>>) do not count.
+inline constexpr std::uint64_t kMaxSizedSegmentBits = std::uint64_t(1) << 23;  // 1 MiB
 
 struct ParseError {
   std::string message;  // what was expected or what is wrong
