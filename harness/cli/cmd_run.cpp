@@ -13,7 +13,7 @@
 #include "distspec/report/atomic_file.hpp"
 #include "distspec/report/console.hpp"
 #include "distspec/report/writers.hpp"
-#include "distspec/scenario/process.hpp"
+#include "distspec/process/child_process.hpp"
 #include "distspec/scenario/suite.hpp"
 
 namespace distspec::cli {
@@ -159,17 +159,17 @@ int run_command(std::span<const std::string_view> args) {
     return kExitUsage;
   }
 
-  sc::install_interrupt_handlers();
+  process::install_interrupt_handlers();
   std::atomic<bool> finished{false};
   std::thread watchdog([&] {  // a run that does not wind down after a signal is cut short
-    while (!finished && !sc::interrupt_signal()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    while (!finished && !process::interrupt_signal()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (finished) return;
     auto until = std::chrono::steady_clock::now() + kInterruptGrace;
     while (!finished && std::chrono::steady_clock::now() < until)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (finished) return;
-    sc::kill_all_process_groups();
-    _exit(128 + sc::interrupt_signal());
+    process::kill_all_process_groups();
+    _exit(128 + process::interrupt_signal());
   });
   const bool colour = ::isatty(STDOUT_FILENO);
   int exit_code = kExitFailure;
@@ -189,7 +189,7 @@ int run_command(std::span<const std::string_view> args) {
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "distspec run: %s\n", e.what());
-    exit_code = sc::interrupt_signal() ? 128 + sc::interrupt_signal() : kExitFailure;
+    exit_code = process::interrupt_signal() ? 128 + process::interrupt_signal() : kExitFailure;
   }
   finished = true;
   watchdog.join();

@@ -124,7 +124,7 @@ TEST(PingBeam, NameAlreadyRegisteredInEpmdIsRefused) {
   // And the other way round: erl refuses a name we hold.
   auto ours = start_our_node("cpp_taken", kCookie);
   BeamNode clash(test_epmd(), {.name = "cpp_taken", .cookie = kCookie, .wait_ready = false});
-  EXPECT_TRUE(clash.process().wait_for("the name cpp_taken@" + short_host() +
+  EXPECT_TRUE(clash.process().wait_for("the name cpp_taken@" + short_host_name() +
                                            " seems to be in use by another Erlang node", 15s))
       << clash.process().output();
 }

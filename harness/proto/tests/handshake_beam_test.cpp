@@ -26,13 +26,13 @@ std::uint32_t random_u32() {
 class BeamHandshake : public ::testing::Test {
  protected:
   static constexpr const char* kCookie = "hs_beam_cookie";
-  static inline std::unique_ptr<EpmdProcess> epmd_;
+  static inline std::unique_ptr<PrivateEpmd> epmd_;
   static inline std::unique_ptr<BeamNode> erl_;
   static inline std::string host_;
 
   static void SetUpTestSuite() {
-    host_ = short_host();
-    epmd_ = std::make_unique<EpmdProcess>();
+    host_ = short_host_name();
+    epmd_ = std::make_unique<PrivateEpmd>();
     // net_setuptime 1: an attempt that our acceptor refuses with 'nok' waits for this timer
     // before connect_node returns (7 s by default).
     try {

@@ -5,8 +5,8 @@
 #include <regex>
 #include <thread>
 
-#include "distspec/scenario/epmd.hpp"
-#include "distspec/scenario/process.hpp"
+#include "distspec/node/epmd_client.hpp"
+#include "distspec/process/child_process.hpp"
 
 namespace distspec::scenario {
 namespace {
@@ -26,7 +26,7 @@ class BeamNode final : public NodeDriver {
  public:
   BeamNode(Dialect dialect, NodeLaunch launch) : dialect_(dialect), launch_(std::move(launch)) {}
 
-  void launch() override { process_ = std::make_unique<ChildProcess>(options()); }
+  void launch() override { process_ = std::make_unique<process::ChildProcess>(options()); }
 
   bool wait_up(Clock::time_point deadline) override {
     if (dialect_ == Dialect::elixir) return wait_registered(deadline);
@@ -110,10 +110,10 @@ class BeamNode final : public NodeDriver {
     return flags;
   }
 
-  ChildOptions options() const {
+  process::ChildOptions options() const {
     const auto& spec = *launch_.spec;
     const bool long_names = spec.names == NameKind::long_names;
-    ChildOptions o;
+    process::ChildOptions o;
     o.env = launch_.env;
     o.working_dir = launch_.working_dir;
     if (dialect_ == Dialect::erl) {
@@ -138,12 +138,13 @@ class BeamNode final : public NodeDriver {
   // A script node is up once its name is registered with the epmd it uses.
   bool wait_registered(Clock::time_point deadline) {
     auto port_env = launch_.env.find("ERL_EPMD_PORT");
-    int port = port_env == launch_.env.end() ? 4369 : std::stoi(port_env->second);
+    const auto port = port_env == launch_.env.end() ? std::uint16_t(4369)
+                                                    : std::uint16_t(std::stoi(port_env->second));
     std::string name = launch_.full_name.substr(0, launch_.full_name.find('@'));
     while (Clock::now() < deadline && process_->running()) {
-      if (auto names = epmd_names(port))
-        for (const auto& n : *names)
-          if (n == name) return true;
+      if (auto names = node::epmd_names("127.0.0.1", port))
+        for (const auto& line : names->nodes)
+          if (line.name == name) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return false;
@@ -151,7 +152,7 @@ class BeamNode final : public NodeDriver {
 
   Dialect dialect_;
   NodeLaunch launch_;
-  std::unique_ptr<ChildProcess> process_;
+  std::unique_ptr<process::ChildProcess> process_;
   unsigned marker_count_ = 0;
   OutputLog empty_;
 };

@@ -7,7 +7,7 @@
 #include "distspec/etf/text.hpp"
 #include "distspec/scenario/interpolate.hpp"
 #include "distspec/scenario/node_kind.hpp"
-#include "distspec/scenario/process.hpp"
+#include "distspec/process/child_process.hpp"
 
 namespace distspec::scenario {
 namespace {
@@ -76,7 +76,7 @@ class ScenarioRun {
 
   void fail(int step_index, std::string message) {
     if (!result_.failure.empty()) return;
-    if (int sig = interrupt_signal()) {
+    if (int sig = process::interrupt_signal()) {
       result_.interrupted = true;
       message = "interrupted by signal " + std::to_string(sig) + " (" + message + ")";
     }
@@ -160,7 +160,7 @@ class ScenarioRun {
       auto timeout = step.timeout.value_or(kDefaultStepTimeout);
       bool capped = started + timeout > deadline_;
       auto deadline = capped ? deadline_ : started + timeout;
-      if (interrupt_signal()) {
+      if (process::interrupt_signal()) {
         record.message = "interrupted";
       } else {
         run_step(step, deadline, record);
@@ -195,9 +195,9 @@ class ScenarioRun {
     if (a == "sleep") {
       record.input = std::to_string(step.sleep.count()) + " ms";
       auto until = std::min(deadline, Clock::now() + step.sleep);
-      while (Clock::now() < until && !interrupt_signal())  // a signal cuts a sleep short
+      while (Clock::now() < until && !process::interrupt_signal())  // a signal cuts a sleep short
         std::this_thread::sleep_for(std::min<Clock::duration>(until - Clock::now(), kWaitUntilPause));
-      record.passed = !interrupt_signal();
+      record.passed = !process::interrupt_signal();
       if (!record.passed) record.message = "interrupted";
       return;
     }

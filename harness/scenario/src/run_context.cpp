@@ -11,9 +11,12 @@
 #include <random>
 #include <stdexcept>
 
-#include "distspec/scenario/process.hpp"
+#include "distspec/process/child_process.hpp"
+#include "distspec/process/local_host.hpp"
 
 namespace distspec::scenario {
+
+using process::Clock;
 namespace {
 
 namespace fs = std::filesystem;
@@ -27,18 +30,11 @@ std::string random_letters(std::size_t n, const char* alphabet) {
   return out;
 }
 
-std::string short_host_name() {
-  char name[256] = {};
-  ::gethostname(name, sizeof name - 1);
-  std::string host = name;
-  return host.substr(0, host.find('.'));
-}
-
 }  // namespace
 
 RunContext::RunContext(const RunContextOptions& options)
     : keep_temp_(options.keep_temp), record_corpus_dir_(options.record_corpus_dir) {
-  host_ = short_host_name();
+  host_ = process::short_host_name();
   std::string pattern = (fs::temp_directory_path() / "distspec-run-XXXXXX").string();
   if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temp dir");
   temp_dir_ = pattern;
@@ -54,10 +50,10 @@ RunContext::RunContext(const RunContextOptions& options)
   if (options.epmd_port) {
     epmd_port_ = *options.epmd_port;
   } else {
-    epmd_ = std::make_unique<EpmdDaemon>();
+    epmd_ = std::make_unique<process::PrivateEpmd>();
     epmd_port_ = epmd_->port();
   }
-  closed_port_ = pick_free_port();
+  closed_port_ = process::free_loopback_port();
 }
 
 RunContext::~RunContext() {
@@ -109,7 +105,7 @@ void RunContext::build_apps(const std::vector<std::string>& app_dirs) {
     if (lock < 0) build = fs::path(temp_dir_) / "build" / fs::path(dir).filename();
     else ::flock(lock, LOCK_EX);
     if (!build_is_fresh(dir, build)) {
-      ChildProcess mix({"mix", {"compile"},
+      process::ChildProcess mix({"mix", {"compile"},
                         {{"MIX_BUILD_PATH", build.string()}, {"MIX_ENV", "dev"}, {"HOME", home_dir_}},
                         dir});
       mix.close_input();

@@ -11,10 +11,12 @@
 #include <thread>
 
 #include "distspec/scenario/execute.hpp"
-#include "distspec/scenario/process.hpp"
+#include "distspec/process/child_process.hpp"
 #include "distspec/scenario/run_context.hpp"
 
 namespace distspec::scenario {
+
+using process::Clock;
 namespace {
 
 namespace fs = std::filesystem;
@@ -136,13 +138,13 @@ RunResult run_suite(const std::vector<const Scenario*>& scenarios, const SuiteOp
       r.level = s.level;
       r.tags = s.tags;
       r.repeat = jobs[i].repeat;
-      if (s.skip || interrupt_signal()) {
+      if (s.skip || process::interrupt_signal()) {
         r.status = Status::skipped;
         r.skip_reason = s.skip ? *s.skip : "the run was interrupted";
       } else {
         for (int attempt = 0; attempt <= options.retries; ++attempt) {
           r.attempts.push_back(run_scenario(s, context));
-          if (r.attempts.back().passed || r.attempts.back().interrupted || interrupt_signal()) break;
+          if (r.attempts.back().passed || r.attempts.back().interrupted || process::interrupt_signal()) break;
         }
         bool last_passed = r.attempts.back().passed;
         r.status = !last_passed ? Status::failed
@@ -168,7 +170,7 @@ RunResult run_suite(const std::vector<const Scenario*>& scenarios, const SuiteOp
     for (auto& r : run.scenarios)
       if (r.status == Status::passed && tally[r.id].second > 0) r.status = Status::flaky;
   }
-  run.interrupted_by = interrupt_signal();
+  run.interrupted_by = process::interrupt_signal();
   run.wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   return run;
 }

@@ -11,10 +11,10 @@ namespace {
 std::condition_variable log_changed;
 }
 
-EpmdProcess& test_epmd() {
+PrivateEpmd& test_epmd() {
   // Killed by its destructor at exit, or by PR_SET_PDEATHSIG if the test process dies.
-  static std::unique_ptr<EpmdProcess> epmd = [] {
-    auto e = std::make_unique<EpmdProcess>();
+  static std::unique_ptr<PrivateEpmd> epmd = [] {
+    auto e = std::make_unique<PrivateEpmd>();
     ::setenv("ERL_EPMD_PORT", e->port_text().c_str(), 1);
     return e;
   }();
@@ -54,7 +54,7 @@ std::size_t LogCapture::count(const std::string& needle) const {
   return n;
 }
 
-std::string node_at_host(const std::string& alive) { return alive + "@" + short_host(); }
+std::string node_at_host(const std::string& alive) { return alive + "@" + short_host_name(); }
 
 OurNode start_our_node(const std::string& alive, const std::string& cookie,
                        const std::function<void(NodeOptions&)>& tweak) {

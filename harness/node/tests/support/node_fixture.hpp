@@ -16,13 +16,13 @@ namespace distspec::node::testing {
 // The BEAM processes come from the shared test support (every layer's beam tests use it).
 using distspec::testing::BeamNode;
 using distspec::testing::BeamNodeOptions;
-using distspec::testing::EpmdProcess;
+using distspec::testing::PrivateEpmd;
 using distspec::testing::make_temp_dir;
-using distspec::testing::short_host;
+using distspec::process::short_host_name;
 
 // The test process's epmd (started on first use, on a free port; ERL_EPMD_PORT is set to it so
 // everything started afterwards, including our nodes, uses it).
-EpmdProcess& test_epmd();
+PrivateEpmd& test_epmd();
 
 // Log lines of one of our nodes, kept for assertions (and echoed to stderr).
 class LogCapture {

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "distspec/process/local_host.hpp"
 #include "distspec/proto/epmd.hpp"
 
 namespace distspec::proto::testing {
@@ -17,14 +18,6 @@ namespace {
 int millis(Clock::duration d) {
   return int(std::max<std::int64_t>(
       0, std::chrono::duration_cast<std::chrono::milliseconds>(d).count()));
-}
-
-sockaddr_in loopback(std::uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
 }
 
 }  // namespace
@@ -40,14 +33,14 @@ Fd::~Fd() {
 
 Fd connect_loopback(std::uint16_t port) {
   Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  const sockaddr_in a = loopback(port);
+  const sockaddr_in a = process::loopback_address(port);
   if (::connect(s.fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) return Fd();
   return s;
 }
 
 Fd listen_loopback(std::uint16_t& port) {
   Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in a = loopback(0);
+  sockaddr_in a = process::loopback_address(0);
   socklen_t len = sizeof a;
   if (::bind(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(s.fd, 8) != 0 ||
       ::getsockname(s.fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)

@@ -16,8 +16,8 @@ namespace distspec::proto::testing {
 
 using distspec::testing::BeamNode;
 using distspec::testing::Clock;
-using distspec::testing::EpmdProcess;
-using distspec::testing::short_host;
+using distspec::testing::PrivateEpmd;
+using distspec::process::short_host_name;
 inline constexpr auto kBeamStepTimeout = std::chrono::seconds(10);
 
 // An owned file descriptor.

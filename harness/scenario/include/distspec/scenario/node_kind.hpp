@@ -17,9 +17,13 @@
 #include <vector>
 
 #include "distspec/scenario/model.hpp"
-#include "distspec/scenario/output_log.hpp"
+#include "distspec/process/output_log.hpp"
 
 namespace distspec::scenario {
+
+// The runner's child processes and their output are harness/process's.
+using process::Clock;
+using process::OutputLog;
 
 // What a node needs from the run to start: its full name, environment and working directory.
 struct NodeLaunch {

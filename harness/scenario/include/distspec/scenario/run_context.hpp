@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "distspec/scenario/epmd.hpp"
+#include "distspec/process/private_epmd.hpp"
 #include "distspec/scenario/model.hpp"
 
 namespace distspec::scenario {
@@ -57,7 +57,7 @@ class RunContext {
   std::string temp_dir_;
   std::string home_dir_;
   std::string run_token_;
-  std::unique_ptr<EpmdDaemon> epmd_;
+  std::unique_ptr<process::PrivateEpmd> epmd_;
   int epmd_port_ = 4369;
   int closed_port_ = 0;  // for epmd: unreachable
   std::atomic<unsigned> suffix_count_{0};

@@ -8,26 +8,27 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
+#include "distspec/process/child_process.hpp"
+#include "distspec/process/local_host.hpp"
+#include "distspec/process/private_epmd.hpp"
+
 namespace distspec::testing {
 
-using Clock = std::chrono::steady_clock;
+using process::Clock;
+using process::short_host_name;
 
-std::uint16_t free_tcp_port();  // a loopback port the kernel just gave out and we released
-std::string short_host();       // gethostname() up to the first '.', what -sname appends
 // A fresh directory under the build tree (removed by nobody: it is small and helps debugging).
 std::string make_temp_dir(const std::string& tag);
 
-// A child process whose stdout and stderr are collected (merged) by a reader thread.
+// A child process (harness/process: own process group, killed with it) whose output is read as
+// one text: stdout and stderr merged, each line followed by '\n'.
 class ChildProcess {
  public:
   // exe is a path; env entries override the inherited environment.
@@ -43,34 +44,18 @@ class ChildProcess {
   // it, nullopt on timeout or when the child closed its output without printing it.
   std::optional<std::size_t> wait_for(const std::string& needle, Clock::duration timeout,
                                       std::size_t from = 0);
-  std::string output() const;  // everything printed so far
-  int pid() const { return pid_; }
+  std::string output() const;  // everything printed so far (complete lines)
+  int pid() const;
   bool running();
   void kill();  // SIGKILL to the process group, reaped; the output stays readable
 
  private:
-  void read_loop();
-  int pid_ = -1;
-  bool reaped_ = false;
-  int out_ = -1, in_ = -1;
-  std::thread reader_;
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  std::string output_;
-  bool eof_ = false;
-  bool stop_ = false;
+  std::unique_ptr<process::ChildProcess> child_;
+  bool has_input_ = false;
 };
 
-class EpmdProcess {
- public:
-  EpmdProcess();  // `epmd -port P` in the foreground, P free; throws unless it accepts in time
-  std::uint16_t port() const { return port_; }
-  std::string port_text() const { return std::to_string(port_); }
-
- private:
-  std::uint16_t port_;
-  std::unique_ptr<ChildProcess> process_;
-};
+// The tests' epmd: `epmd -port P` on a free P, ours alone.
+using process::PrivateEpmd;
 
 struct BeamNodeOptions {
   std::string name;              // alive part; -sname unless long_name
@@ -87,7 +72,7 @@ class BeamNode {
  public:
   // With wait_ready, returns once the eval loop answers (distribution is up and registered in
   // epmd) and throws std::runtime_error with the node's output if it does not within 60 s.
-  BeamNode(const EpmdProcess& epmd, BeamNodeOptions options);
+  BeamNode(const PrivateEpmd& epmd, BeamNodeOptions options);
   const std::string& node_name() const { return node_name_; }
   // Evaluates Erlang expressions (one line, without the final '.'); returns the `~w` text of the
   // value ({eval_error, Class, Reason} if it raised) or "<timeout>". send() does the same without

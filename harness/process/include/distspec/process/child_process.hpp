@@ -1,4 +1,5 @@
-// ChildProcess: one started program in its own process group, stdin and stdout as pipes.
+// ChildProcess: one started program in its own process group, stdin and stdout as pipes. The
+// runner starts its nodes with it, and tests their epmd and BEAM nodes (harness/testing).
 //
 // Every child: is the leader of a new process group (so a kill reaches what it started too);
 // gets PR_SET_PDEATHSIG=SIGKILL, so it dies with the runner's thread that started it (start
@@ -15,9 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include "distspec/scenario/output_log.hpp"
+#include "distspec/process/output_log.hpp"
 
-namespace distspec::scenario {
+namespace distspec::process {
 
 struct ChildOptions {
   std::string program;  // a path, or a name looked up in PATH
@@ -64,4 +65,4 @@ void kill_all_process_groups();
 void install_interrupt_handlers();
 int interrupt_signal();
 
-}  // namespace distspec::scenario
+}  // namespace distspec::process

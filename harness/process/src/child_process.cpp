@@ -1,4 +1,4 @@
-#include "distspec/scenario/process.hpp"
+#include "distspec/process/child_process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -15,7 +15,7 @@
 #include <cerrno>
 #include <stdexcept>
 
-namespace distspec::scenario {
+namespace distspec::process {
 namespace {
 
 namespace bp = boost::process;
@@ -188,4 +188,4 @@ void ChildProcess::kill_group() {
   group_gone_ = true;
 }
 
-}  // namespace distspec::scenario
+}  // namespace distspec::process

@@ -1,6 +1,6 @@
-#include "distspec/scenario/output_log.hpp"
+#include "distspec/process/output_log.hpp"
 
-namespace distspec::scenario {
+namespace distspec::process {
 
 void OutputLog::append(std::string line) {
   {
@@ -57,4 +57,11 @@ std::vector<std::string> OutputLog::last(std::size_t n) const {
   return out;
 }
 
-}  // namespace distspec::scenario
+std::string OutputLog::text() const {
+  std::lock_guard lock(mutex_);
+  std::string out;
+  for (const auto& line : lines_) out.append(line.text).push_back('\n');
+  return out;
+}
+
+}  // namespace distspec::process

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace distspec::scenario {
+namespace distspec::process {
 
 using Clock = std::chrono::steady_clock;
 
@@ -35,6 +35,7 @@ class OutputLog {
   std::size_t size() const;
   std::vector<OutputLine> lines() const;             // a copy
   std::vector<std::string> last(std::size_t n) const;  // the last n lines' texts
+  std::string text() const;  // every line so far, each followed by '\n'
 
  private:
   mutable std::mutex mutex_;
@@ -43,4 +44,4 @@ class OutputLog {
   bool closed_ = false;
 };
 
-}  // namespace distspec::scenario
+}  // namespace distspec::process
