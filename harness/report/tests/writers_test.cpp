@@ -23,7 +23,7 @@ RunResult sample_run() {
   run.started_at = "2026-01-01T00:00:00Z";
   run.wall_ms = 1234;
   run.jobs = 2;
-  ScenarioResult pass{"t/pass", "Passes", "t/pass.yaml", Level::must, {"x"}, 1, Status::passed};
+  ScenarioResult pass{"t/pass", "Passes", "t/pass.yaml", Level::must, {"x"}, 1, Status::passed, "", {}};
   AttemptResult ok;
   ok.passed = true;
   ok.duration_ms = 500;
@@ -31,16 +31,16 @@ RunResult sample_run() {
   ok.steps.push_back({1, 5, "eval", "a", "Node.self", "':a@h'", ":a@h", "", true, false, "", 300, 2});
   ok.nodes.push_back({"a", "a_x@h", "iex", "iex --sname a_x@h --cookie <cookie>", 280, {"+0.1s hello"}});
   pass.attempts.push_back(ok);
-  ScenarioResult fail{"t/fail & <odd> \"name\"", "Fails", "t/fail.yaml", Level::must, {}, 1, Status::failed};
+  ScenarioResult fail{"t/fail & <odd> \"name\"", "Fails", "t/fail.yaml", Level::must, {}, 1, Status::failed, "", {}};
   AttemptResult bad;
   bad.failed_step = 1;
   bad.failure = "step 1 (eval on a, line 7) failed: expected 'true', got: <false> \x1b[31m&";
   bad.duration_ms = 700;
   bad.steps.push_back({1, 7, "eval", "a", "x < y", "'true'", "<false>", "", false, false, bad.failure, 1, 3});
   fail.attempts.push_back(bad);
-  ScenarioResult flaky{"t/flaky", "Flaky", "t/flaky.yaml", Level::should, {}, 1, Status::flaky};
+  ScenarioResult flaky{"t/flaky", "Flaky", "t/flaky.yaml", Level::should, {}, 1, Status::flaky, "", {}};
   flaky.attempts = {bad, ok};
-  ScenarioResult skip{"t/skip", "Skipped", "t/skip.yaml", Level::info, {}, 1, Status::skipped, "not yet"};
+  ScenarioResult skip{"t/skip", "Skipped", "t/skip.yaml", Level::info, {}, 1, Status::skipped, "not yet", {}};
   run.scenarios = {pass, fail, flaky, skip};
   return run;
 }
