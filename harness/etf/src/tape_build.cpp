@@ -46,27 +46,36 @@ struct Open {
   std::size_t at;           // offset of its tag, for errors found when it closes
 };
 
-// The stack of open compounds: the first levels need no allocation (most terms are shallow).
+// The stack of open compounds: one contiguous array, the first levels inline (most terms are
+// shallow), then on the heap, doubling (a term 1000 deep copies the stack a few times, not 1000).
 class OpenStack {
  public:
   bool empty() const { return size_ == 0; }
   std::size_t size() const { return size_; }
-  Open& back() { return size_ <= kInline ? inline_[size_ - 1] : spill_.back(); }
+  Open& back() { return base_[size_ - 1]; }
   Open& push() {
-    Open& o = size_ < kInline ? inline_[size_] : spill_.emplace_back();
-    ++size_;
-    return o;
+    if (size_ == capacity_) [[unlikely]] grow();
+    return base_[size_++];
   }
-  void pop() {
-    if (size_ > kInline) spill_.pop_back();
-    --size_;
-  }
+  void pop() { --size_; }
+  OpenStack() = default;
+  OpenStack(const OpenStack&) = delete;  // base_ may point into this object
+  OpenStack& operator=(const OpenStack&) = delete;
 
  private:
   static constexpr std::size_t kInline = 32;
+  [[gnu::noinline]] void grow() {
+    const std::size_t want = 4 * capacity_;
+    auto bigger = std::make_unique_for_overwrite<Open[]>(want);
+    std::memcpy(static_cast<void*>(bigger.get()), base_, size_ * sizeof(Open));
+    heap_ = std::move(bigger);
+    base_ = heap_.get();
+    capacity_ = want;
+  }
   Open inline_[kInline];
-  std::vector<Open> spill_;
-  std::size_t size_ = 0;
+  std::unique_ptr<Open[]> heap_;
+  Open* base_ = inline_;
+  std::size_t size_ = 0, capacity_ = kInline;
 };
 
 class TapeBuilder {
@@ -132,6 +141,8 @@ class TapeBuilder {
   }
   [[gnu::noinline]] bool check_map_keys(const Open& o);
   bool duplicate_keys(std::uint32_t map);
+  bool key_form(const TapeEntry& key, detail::KeyForm& f) const;  // false: not a simple key
+  bool keys_rise(std::uint32_t map, std::uint32_t pairs) const;
   void big(bool negative, const std::uint8_t* digits, std::size_t n);
   bool bitstring(std::size_t at, std::size_t n, unsigned bits);
   bool export_fun(std::size_t at);
@@ -157,7 +168,9 @@ void TapeBuilder::grow() {
   // small (a huge binary needs one entry); later ones extrapolate the entries per byte read so far
   // (c_.pos is synced at every compound's close), so that a tape grows once or twice.
   const std::size_t limit = c_.size - start_ + 1;
-  std::size_t want = std::min<std::size_t>(limit / 4 + 16, 4096);
+  // BEAM's terms take 0.1-0.3 entries per byte (a binary far less): half the input's bytes is
+  // room for nearly every term in one block (not touched beyond what is used; at most 1 MiB).
+  std::size_t want = std::min<std::size_t>(limit / 2 + 16, std::size_t(1) << 16);
   const std::size_t n = used(), cap = std::size_t(end_ - out_);
   if (cap > 0) {
     const std::size_t read = c_.pos > start_ ? c_.pos - start_ : 1;
@@ -256,40 +269,90 @@ bool TapeBuilder::new_fun(std::size_t at, std::uint32_t& index, std::uint32_t& n
   return true;  // run() opens it when it has free variables
 }
 
+[[gnu::always_inline]] inline bool TapeBuilder::key_form(const TapeEntry& key, detail::KeyForm& f) const {
+  const K key_kind = K(key.kind);
+  // Tests ordered by how common the key is (an if-chain predicts better here than a jump table).
+  if (key_kind == K::Atom || (key_kind == K::Bitstring && (key.flags & tape::kBitsMask) == 8)) {
+    const std::uint8_t* p = tape::data_of(side_, key);
+    // Keys in the input (not the side buffer or the atom cache) may be read 8 bytes at a time
+    // up to its end.
+    const std::uint8_t* end = c_.data + c_.size;
+    const bool in_input = !(key.flags & tape::kInSide) && p >= c_.data && p < end;
+    f = detail::bytes_key_form(key_kind == K::Atom ? 'a' : 'b', p, key.count, in_input ? end : nullptr);
+  } else if (key_kind == K::Integer) {
+    f = detail::KeyForm{'i', key.payload, nullptr, 0};
+  } else if (key_kind == K::Float) {
+    f = detail::KeyForm{'f', detail::float_key_bits(std::bit_cast<double>(key.payload)), nullptr, 0};
+  } else if (key_kind == K::Nil) {
+    f = detail::KeyForm{'n', 0, nullptr, 0};
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool TapeBuilder::keys_rise(std::uint32_t map, std::uint32_t pairs) const {
+  // BEAM writes every map of up to 32 keys in key order, and most maps have keys of one kind:
+  // keys that strictly rise are distinct, checked against the previous one as they are walked.
+  // Atoms and binaries compare by their first 8 bytes (big-endian, zero-padded) in one word,
+  // then, if equal, by the rest. Any other case is left to the general path.
+  const TapeEntry* e = out_;
+  const auto input = reinterpret_cast<std::uintptr_t>(c_.data);
+  // A key at `at` may be read 8 bytes at a time when at - input <= last_word (unsigned: a key
+  // outside the input wraps around to a large value).
+  const std::uintptr_t last_word = c_.size >= 8 ? c_.size - 8 : 0;
+  const bool input_has_word = c_.size >= 8;
+  const std::uint8_t first_kind = e[map + 1].kind;
+  std::uint64_t previous = 0;
+  const std::uint8_t* previous_bytes = nullptr;
+  std::uint32_t previous_size = 0;
+  std::uint32_t k = map + 1;
+  for (std::uint32_t i = 0; i < pairs; ++i) {
+    const TapeEntry& key = e[k];
+    if (key.kind != first_kind) return false;
+    if (key.kind == kind(K::Integer)) {
+      if (i > 0 && std::int64_t(key.payload) <= std::int64_t(previous)) return false;
+      previous = key.payload;
+    } else if ((key.kind == kind(K::Atom) && key.flags == 0) ||
+               (key.kind == kind(K::Bitstring) && key.flags == 8)) {  // (neither in the side buffer)
+      const auto* p = reinterpret_cast<const std::uint8_t*>(static_cast<std::uintptr_t>(key.payload));
+      const std::uint32_t n = key.count;
+      const auto at = reinterpret_cast<std::uintptr_t>(p);
+      std::uint64_t head = 0;
+      if (n >= 8 || (input_has_word && at - input <= last_word)) {
+        std::memcpy(&head, p, 8);
+        head = __builtin_bswap64(head) & (n >= 8 ? ~std::uint64_t(0) : ~(~std::uint64_t(0) >> (8 * n)));
+      } else {
+        for (std::uint32_t b = 0; b < n; ++b) head |= std::uint64_t(p[b]) << (56 - 8 * b);
+      }
+      if (i > 0 && head <= previous) {
+        if (head < previous) return false;
+        const std::uint32_t common = std::min(n, previous_size);
+        const int r = common <= 8 ? 0 : std::memcmp(previous_bytes + 8, p + 8, common - 8);
+        if (r > 0 || (r == 0 && previous_size >= n)) return false;
+      }
+      previous = head;
+      previous_bytes = p;
+      previous_size = n;
+    } else {
+      return false;
+    }
+    k = tape::next_index(e, k + 1);  // past the value
+  }
+  return true;
+}
+
 bool TapeBuilder::duplicate_keys(std::uint32_t map) {
   const TapeEntry* e = out_;
   const std::uint32_t pairs = e[map].count;
-  forms_.clear();
-  // Keys that point into the input (not the side buffer or the atom cache) may be read 8 bytes at
-  // a time up to its end.
-  const auto input = reinterpret_cast<std::uintptr_t>(c_.data);
-  auto readable_end = [&](const std::uint8_t* p) -> const std::uint8_t* {
-    const auto at = reinterpret_cast<std::uintptr_t>(p);
-    return at >= input && at < input + c_.size ? c_.data + c_.size : nullptr;
-  };
+  if (keys_rise(map, pairs)) return false;
+  // Not rising, or keys of several kinds: every key's form, then has_duplicate_forms().
   std::uint32_t k = map + 1;
+  detail::KeyForm f{};
+  forms_.clear();
   bool simple = true;
-  // Tests ordered by how common the key is (an if-chain predicts better here than a jump table).
-  // Every simple key is one entry, so the value is at k + 1.
-  for (std::uint32_t i = 0; i < pairs && simple; ++i) {
-    const TapeEntry& key = e[k];
-    const K key_kind = K(key.kind);
-    detail::KeyForm f{0, 0, nullptr, 0};
-    if (key_kind == K::Atom || (key_kind == K::Bitstring && (key.flags & tape::kBitsMask) == 8)) {
-      const std::uint8_t* p = tape::data_of(side_, key);
-      f = detail::bytes_key_form(key_kind == K::Atom ? 'a' : 'b', p, key.count, readable_end(p));
-    } else if (key_kind == K::Integer) {
-      f.kind = 'i';
-      f.number = key.payload;
-    } else if (key_kind == K::Float) {
-      f.kind = 'f';
-      f.number = detail::float_key_bits(std::bit_cast<double>(key.payload));
-    } else if (key_kind == K::Nil) {
-      f.kind = 'n';
-    } else {
-      simple = false;
-      break;
-    }
+  for (std::uint32_t i = 0; i < pairs; ++i) {
+    if (!(simple = key_form(e[k], f))) break;
     forms_.push_back(f);
     k = tape::next_index(e, k + 1);
   }
