@@ -117,7 +117,7 @@ bool read_atom_text(Cursor& c, AtomText& out) {
 
 bool read_node_atom(Cursor& c, AtomText& out) {
   const std::uint8_t* at = c.data + c.pos;
-  if (c.node_size != 0 && c.node_size <= c.size - c.pos && std::memcmp(at, c.node_bytes, c.node_size) == 0) {
+  if (c.node_size != 0 && c.node_size <= c.size - c.pos && same_bytes(at, c.node_bytes, c.node_size)) {
     out = c.node_text;
     c.pos += c.node_size;
     return true;

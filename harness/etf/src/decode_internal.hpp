@@ -80,6 +80,21 @@ inline bool ascii_only(const std::uint8_t* s, std::size_t n, std::size_t readabl
   return (w & used & 0x8080808080808080u) == 0;
 }
 
+// Whether n bytes at a and b are equal; 8 or more compared a word at a time (the tail as one word
+// overlapping the last), without a call.
+inline bool same_bytes(const std::uint8_t* a, const std::uint8_t* b, std::size_t n) {
+  if (n < 8) return n == 0 || std::memcmp(a, b, n) == 0;
+  std::uint64_t x, y, diff = 0;
+  for (std::size_t i = 0; i + 8 <= n; i += 8) {
+    std::memcpy(&x, a + i, 8);
+    std::memcpy(&y, b + i, 8);
+    diff |= x ^ y;
+  }
+  std::memcpy(&x, a + n - 8, 8);
+  std::memcpy(&y, b + n - 8, 8);
+  return (diff | (x ^ y)) == 0;
+}
+
 // Reads an atom under any atom tag (or a cache reference when options allow), applying the
 // length and UTF-8 rules and, under [safe], the existence check. Builds nothing.
 bool read_atom_text(Cursor& c, AtomText& out);

@@ -48,6 +48,7 @@ bool TapeBuilder::run() {
   std::size_t depth = 0;   // open compounds (stack_.size())
   const bool safe = c_.options->safe;
   const std::size_t max_depth = c_.options->max_depth;
+  const bool local_node = c_.options->local_node != nullptr;
   auto need = [&](std::size_t n) { return n <= size - pos || c_.fail(Code::Truncated, size); };
   // Runs: while the next sibling (left > 1: not the last one) has the same tag, it is read by the
   // case's own loop, which checks only what differs per element (one mispredicted jump per run,
@@ -186,6 +187,30 @@ bool TapeBuilder::run() {
           continue;
         }
         break;
+      }
+      // Pids, ports and references naming the node read last (most do), when no local node is
+      // configured (its limits need the numbers checked): the node atom's reading is reused
+      // after one compare of its bytes, and these tags' fixed fields need no other check. Any
+      // other case (another node, truncation, a bad word count) is read by rare().
+      case tag::kNewPid: case tag::kNewPort: case tag::kV4Port: case tag::kNewerReference: {
+        const std::size_t node = c_.node_size;
+        if (node != 0 && !local_node) {
+          std::size_t p = pos, words = 0;
+          if (t == tag::kNewerReference) {
+            words = size - p >= 2 ? load16(d + p) : 0;
+            p += 2;
+          }
+          const std::size_t fixed = t == tag::kNewerReference ? 4 + 4 * words : (t == tag::kNewPort ? 8 : 12);
+          if ((t != tag::kNewerReference || (words >= 1 && words <= kMaxReferenceWords)) && p <= size &&
+              size - p >= node + fixed && detail::same_bytes(d + p, c_.node_bytes, node)) {
+            const K k = t == tag::kNewPid ? K::Pid : (t == tag::kNewerReference ? K::Reference : K::Port);
+            add(kind(k), t, std::uint32_t(words), tape::pointer(d + p + node));
+            add_atom(c_.node_text);
+            pos = p + node + fixed;
+            break;
+          }
+        }
+        [[fallthrough]];
       }
       default: {
         c_.pos = pos;
