@@ -26,7 +26,7 @@ struct Open {
 };
 
 // The stack of open compounds: one contiguous array, the first levels inline (most terms are
-// shallow), then on the heap, doubling (a term 1000 deep copies the stack a few times, not 1000).
+// shallow), then on the heap: 1024 levels, then doubling (a term 1000 deep spills once).
 class OpenStack {
  public:
   bool empty() const { return size_ == 0; }
@@ -43,8 +43,10 @@ class OpenStack {
 
  private:
   static constexpr std::size_t kInline = 32;
+  static constexpr std::size_t kFirstSpill = 1024;
   [[gnu::noinline]] void grow() {
-    const std::size_t want = 2 * capacity_;
+    // The first spill takes room for kFirstSpill levels at once (24 KiB), then doubles.
+    const std::size_t want = capacity_ == kInline ? kFirstSpill : 2 * capacity_;
     auto bigger = std::make_unique_for_overwrite<Open[]>(want);
     std::memcpy(static_cast<void*>(bigger.get()), base_, size_ * sizeof(Open));
     heap_ = std::move(bigger);
