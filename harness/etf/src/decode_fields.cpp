@@ -53,9 +53,12 @@ bool atom_spells(const AtomText& a, std::string_view name) {
   return utf8 == name;
 }
 
-bool is_local(const Cursor& c, const AtomText& node, std::uint32_t creation) {
+bool is_local_slow(const Cursor& c, const AtomText& node, std::uint32_t creation) {
   const LocalNode* local = c.options->local_node;
-  return local && (creation == local->creation || creation == 0) && atom_spells(node, local->name);
+  return (creation == local->creation || creation == 0) && atom_spells(node, local->name);
+}
+inline bool is_local(const Cursor& c, const AtomText& node, std::uint32_t creation) {
+  return c.options->local_node && is_local_slow(c, node, creation);
 }
 
 }  // namespace
@@ -109,6 +112,20 @@ bool read_atom_text(Cursor& c, AtomText& out) {
     name = latin1;
   }
   if (!(c.options->atom_exists && c.options->atom_exists(name))) return c.fail(Code::UnsafeAtom, at);
+  return true;
+}
+
+bool read_node_atom(Cursor& c, AtomText& out) {
+  const std::uint8_t* at = c.data + c.pos;
+  if (c.node_size != 0 && c.node_size <= c.size - c.pos && same_bytes(at, c.node_bytes, c.node_size)) {
+    out = c.node_text;
+    c.pos += c.node_size;
+    return true;
+  }
+  if (!read_atom_text(c, out)) return false;
+  c.node_bytes = at;
+  c.node_size = std::size_t(c.data + c.pos - at);
+  c.node_text = out;
   return true;
 }
 
@@ -186,7 +203,7 @@ bool parse_float_text(const std::uint8_t* text, double& out) {
 }
 
 bool read_pid(Cursor& c, std::uint8_t t, std::size_t at, AtomText& node, const std::uint8_t*& fixed) {
-  if (!read_atom_text(c, node)) return false;
+  if (!read_node_atom(c, node)) return false;
   std::size_t size = t == tag::kNewPid ? 12 : 9;
   if (!c.need(size)) return false;
   fixed = c.data + c.pos;
@@ -199,7 +216,7 @@ bool read_pid(Cursor& c, std::uint8_t t, std::size_t at, AtomText& node, const s
 }
 
 bool read_port(Cursor& c, std::uint8_t t, std::size_t at, AtomText& node, const std::uint8_t*& fixed) {
-  if (!read_atom_text(c, node)) return false;
+  if (!read_node_atom(c, node)) return false;
   std::size_t size = t == tag::kV4Port ? 12 : (t == tag::kNewPort ? 8 : 5);
   if (!c.need(size)) return false;
   fixed = c.data + c.pos;
@@ -221,7 +238,7 @@ bool read_reference(Cursor& c, std::uint8_t t, std::size_t at, AtomText& node, s
     // (harness/etf/README.md, "Differences from binary_to_term").
     if (words == 0 || words > kMaxReferenceWords) return c.fail(Code::BadReference, at);
   }
-  if (!read_atom_text(c, node)) return false;
+  if (!read_node_atom(c, node)) return false;
   std::size_t creation_size = t == tag::kNewerReference ? 4 : 1;
   if (!c.need(creation_size + 4 * words)) return false;
   fixed = c.data + c.pos;
@@ -245,35 +262,6 @@ bool operator<(const KeyForm& x, const KeyForm& y) {
   int r = common == 0 ? 0 : std::memcmp(x.bytes, y.bytes, common);
   return r != 0 ? r < 0 : x.size < y.size;
 }
-
-namespace {
-// A total order on forms whose equality is KeyForm's, matching the order BEAM writes small maps
-// in for the common cases (integers by value, then floats, atoms and binaries by their bytes), so
-// BEAM's own maps are checked in n - 1 comparisons.
-int rank(char kind) {
-  switch (kind) {
-    case 'i': return 0;
-    case 'f': return 1;
-    case 'a': return 2;
-    case 'n': return 3;
-    default: return 4;
-  }
-}
-bool beam_order_less(const KeyForm& x, const KeyForm& y) {
-  if (x.kind != y.kind) return rank(x.kind) < rank(y.kind);
-  switch (x.kind) {
-    case 'i': return std::int64_t(x.number) < std::int64_t(y.number);
-    case 'f': return std::bit_cast<double>(x.number) < std::bit_cast<double>(y.number);
-    case 'n': return false;
-    default: {  // bytes: the big-endian heads order the first 8 bytes
-      if (x.number != y.number) return x.number < y.number;
-      const std::size_t common = std::min(x.size, y.size);
-      int r = common <= 8 ? 0 : std::memcmp(x.bytes + 8, y.bytes + 8, common - 8);
-      return r != 0 ? r < 0 : x.size < y.size;
-    }
-  }
-}
-}  // namespace
 
 bool has_duplicate_forms(KeyForm* first, KeyForm* last) {
   const std::size_t n = std::size_t(last - first);

@@ -1,8 +1,9 @@
 // Pieces of the decoder shared by decode.cpp and decode_fields.cpp (not public).
 #pragma once
 
-#include <cstdint>
+#include <algorithm>
 #include <bit>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <span>
@@ -21,6 +22,15 @@ inline std::uint64_t load64(const std::uint8_t* p) {
   return std::uint64_t(load32(p)) << 32 | load32(p + 4);
 }
 
+// An atom as it sits in the input: its text (UTF-8, or Latin-1 beyond ASCII) or a cache entry.
+struct AtomText {
+  enum class Encoding : std::uint8_t { Utf8, Latin1, Cached };
+  const std::uint8_t* bytes = nullptr;
+  std::size_t size = 0;
+  Encoding encoding = Encoding::Utf8;  // Utf8 also for ASCII text under a Latin-1 tag
+  const Atom* cached = nullptr;        // Encoding::Cached
+};
+
 // A cursor over the input with the error slot; every read is bounds-checked by need().
 struct Cursor {
   const std::uint8_t* data;
@@ -29,6 +39,10 @@ struct Cursor {
   std::size_t base;  // offset of data[0] in the caller's input (for error offsets)
   const DecodeOptions* options;
   DecodeError error{DecodeErrorCode::Truncated, 0};
+  // The last node atom read by read_node_atom: its bytes (tag included) and its reading.
+  const std::uint8_t* node_bytes = nullptr;
+  std::size_t node_size = 0;
+  AtomText node_text{};
 
   std::size_t left() const { return size - pos; }
   bool need(std::size_t n) {
@@ -41,24 +55,18 @@ struct Cursor {
   }
 };
 
-// An atom as it sits in the input: its text (UTF-8, or Latin-1 beyond ASCII) or a cache entry.
-struct AtomText {
-  enum class Encoding : std::uint8_t { Utf8, Latin1, Cached };
-  const std::uint8_t* bytes = nullptr;
-  std::size_t size = 0;
-  Encoding encoding = Encoding::Utf8;  // Utf8 also for ASCII text under a Latin-1 tag
-  const Atom* cached = nullptr;        // Encoding::Cached
-};
-
 inline bool ascii_only(const std::uint8_t* s, std::size_t n) {
-  std::uint64_t any = 0;
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t w;
+  std::uint64_t any = 0, w;
+  if (n < 8) {
+    for (std::size_t i = 0; i < n; ++i) any |= s[i];
+    return (any & 0x80) == 0;
+  }
+  for (std::size_t i = 0; i + 8 <= n; i += 8) {
     std::memcpy(&w, s + i, 8);
     any |= w;
   }
-  for (; i < n; ++i) any |= s[i];
+  std::memcpy(&w, s + n - 8, 8);  // the tail as one word overlapping what was read
+  any |= w;
   return (any & 0x8080808080808080u) == 0;
 }
 
@@ -72,9 +80,28 @@ inline bool ascii_only(const std::uint8_t* s, std::size_t n, std::size_t readabl
   return (w & used & 0x8080808080808080u) == 0;
 }
 
+// Whether n bytes at a and b are equal; 8 or more compared a word at a time (the tail as one word
+// overlapping the last), without a call.
+inline bool same_bytes(const std::uint8_t* a, const std::uint8_t* b, std::size_t n) {
+  if (n < 8) return n == 0 || std::memcmp(a, b, n) == 0;
+  std::uint64_t x, y, diff = 0;
+  for (std::size_t i = 0; i + 8 <= n; i += 8) {
+    std::memcpy(&x, a + i, 8);
+    std::memcpy(&y, b + i, 8);
+    diff |= x ^ y;
+  }
+  std::memcpy(&x, a + n - 8, 8);
+  std::memcpy(&y, b + n - 8, 8);
+  return (diff | (x ^ y)) == 0;
+}
+
 // Reads an atom under any atom tag (or a cache reference when options allow), applying the
 // length and UTF-8 rules and, under [safe], the existence check. Builds nothing.
 bool read_atom_text(Cursor& c, AtomText& out);
+// The same for the node atom of a pid, port or reference: a node atom spelled with the same bytes
+// as the previous one (most are) reuses its reading (the verdict depends only on those bytes and
+// the options) after one compare.
+bool read_node_atom(Cursor& c, AtomText& out);
 // Latin-1 to UTF-8, appended to `out` (a std::string or a byte vector).
 template <class Out>
 void append_latin1_as_utf8(const std::uint8_t* s, std::size_t n, Out& out) {
@@ -147,6 +174,32 @@ inline KeyForm bytes_key_form(char kind, const std::uint8_t* p, std::size_t n,
   return KeyForm{kind, head, p, n};
 }
 inline std::uint64_t float_key_bits(double d) { return d == 0 ? 0 : std::bit_cast<std::uint64_t>(d); }
+// A total order on forms whose equality is KeyForm's, matching the order BEAM writes small maps
+// in for the common cases (integers by value, then floats, atoms and binaries by their bytes), so
+// BEAM's own maps are checked in n - 1 comparisons.
+inline int key_form_rank(char kind) {
+  switch (kind) {
+    case 'i': return 0;
+    case 'f': return 1;
+    case 'a': return 2;
+    case 'n': return 3;
+    default: return 4;
+  }
+}
+inline bool beam_order_less(const KeyForm& x, const KeyForm& y) {
+  if (x.kind != y.kind) return key_form_rank(x.kind) < key_form_rank(y.kind);
+  switch (x.kind) {
+    case 'i': return std::int64_t(x.number) < std::int64_t(y.number);
+    case 'f': return std::bit_cast<double>(x.number) < std::bit_cast<double>(y.number);
+    case 'n': return false;
+    default: {  // bytes: the big-endian heads order the first 8 bytes
+      if (x.number != y.number) return x.number < y.number;
+      const std::size_t common = std::min(x.size, y.size);
+      int r = common <= 8 ? 0 : std::memcmp(x.bytes + 8, y.bytes + 8, common - 8);
+      return r != 0 ? r < 0 : x.size < y.size;
+    }
+  }
+}
 // Whether [first, last) holds two equal forms (may reorder the range).
 bool has_duplicate_forms(KeyForm* first, KeyForm* last);
 

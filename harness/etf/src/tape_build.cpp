@@ -1,163 +1,27 @@
 // The decoder proper: one pass over the input that fills a tape (tape_internal.hpp has the layout).
 // decode() materializes a Term from the tape; validate() uses the tape builder only for what its
 // skipper hands over. Nesting lives in a heap stack of open compounds, never on the C++ stack.
+// This file holds the hot loop over the common tags and the entry points; the rare tags are in
+// tape_build_rare.cpp, the duplicate-key check in tape_map_keys.cpp.
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 
-#include "decode_internal.hpp"
-#include "tape_internal.hpp"
+#include "tape_builder.hpp"
 
-namespace distspec::etf {
-namespace {
-
-using detail::AtomText;
-using detail::Cursor;
-using detail::load16;
-using detail::load32;
-using Code = DecodeErrorCode;
-using tape::kind;
-using K = Term::Kind;
-
-// exactly_equal() for the Terms of map keys the tape cannot compare in place.
-bool has_duplicate_terms(std::vector<Term>& keys) {
-  const std::size_t n = keys.size();
-  if (n <= 16) {
-    for (std::size_t i = 1; i < n; ++i)
-      for (std::size_t j = 0; j < i; ++j)
-        if (exactly_equal(keys[i], keys[j])) return true;
-    return false;
-  }
-  std::sort(keys.begin(), keys.end(), [](const Term& a, const Term& b) { return map_key_less(a, b); });
-  for (std::size_t i = 1; i < n; ++i)
-    if (exactly_equal(keys[i - 1], keys[i])) return true;
-  return false;
-}
-
-// Observed on OTP 25: Len 0 needs Bits 0; otherwise Bits is 1..8.
-bool valid_bit_count(std::size_t n, unsigned bits) { return n == 0 ? bits == 0 : bits >= 1 && bits <= 8; }
-
-// A compound still being read.
-struct Open {
-  std::uint32_t index;      // of the compound's entry
-  std::uint64_t remaining;  // terms still to read (for the innermost: TapeBuilder::run's `left`)
-  std::size_t at;           // offset of its tag, for errors found when it closes
-};
-
-// The stack of open compounds: the first levels need no allocation (most terms are shallow).
-class OpenStack {
- public:
-  bool empty() const { return size_ == 0; }
-  std::size_t size() const { return size_; }
-  Open& back() { return size_ <= kInline ? inline_[size_ - 1] : spill_.back(); }
-  Open& push() {
-    Open& o = size_ < kInline ? inline_[size_] : spill_.emplace_back();
-    ++size_;
-    return o;
-  }
-  void pop() {
-    if (size_ > kInline) spill_.pop_back();
-    --size_;
-  }
-
- private:
-  static constexpr std::size_t kInline = 32;
-  Open inline_[kInline];
-  std::vector<Open> spill_;
-  std::size_t size_ = 0;
-};
-
-class TapeBuilder {
- public:
-  TapeBuilder(Cursor& c, TermTape& tape)
-      : c_(c), tape_(tape), side_(TapeAccess::side(tape)), start_(c.pos) {
-    out_ = TapeAccess::entries(tape).get();
-    next_ = out_ + TapeAccess::size(tape);
-    end_ = out_ + TapeAccess::capacity(tape);
-  }
-  ~TapeBuilder() { TapeAccess::size(tape_) = used(); }
-  bool run();
-
- private:
-  std::uint32_t add(std::uint8_t k, std::uint8_t flags, std::uint32_t count, std::uint64_t payload) {
-    if (next_ == end_) [[unlikely]] grow();
-    *next_ = TapeEntry{k, flags, count, payload};
-    return std::uint32_t(next_++ - out_);
-  }
-  [[gnu::noinline]] void grow();
-  void add_atom(const AtomText& a) {
-    switch (a.encoding) {
-      case AtomText::Encoding::Utf8: add(kind(K::Atom), 0, std::uint32_t(a.size), tape::pointer(a.bytes)); break;
-      case AtomText::Encoding::Cached:
-        add(kind(K::Atom), 0, std::uint32_t(a.cached->name.size()), tape::pointer(a.cached->name.data()));
-        break;
-      case AtomText::Encoding::Latin1: {
-        std::size_t offset = side_.size();
-        detail::append_latin1_as_utf8(a.bytes, a.size, side_);
-        add(kind(K::Atom), tape::kInSide, std::uint32_t(side_.size() - offset), offset);
-        break;
-      }
-    }
-  }
-  bool atom() {
-    AtomText a;
-    if (!detail::read_atom_text(c_, a)) return false;
-    add_atom(a);
-    return true;
-  }
-  // Opens a compound already added, after checking its count against the input left and the
-  // depth. The remaining count of the innermost one lives in run()'s `left`, not on the stack.
-  // `depth` is run()'s copy of stack_.size(), kept in a register.
-  bool open(std::uint32_t index, std::uint64_t remaining, std::size_t at, std::uint64_t& left,
-            std::size_t& depth) {
-    if (remaining > c_.left()) return c_.fail(Code::TooLarge, at);  // every term takes >= 1 byte
-    if (depth >= c_.options->max_depth) return c_.fail(Code::TooDeep, at);
-    if (depth != 0) stack_.back().remaining = left;
-    ++depth;
-    // Fields stored one by one: copying a whole Open from a temporary stalled on store forwarding.
-    Open& o = stack_.push();
-    o.index = index;
-    o.at = at;
-    left = remaining;
-    return true;
-  }
-  // The rare tags, out of run()'s hot loop (c_.pos just after the tag): 0 on error, 1 for a
-  // complete term, 2 for a local fun with free variables (fun_index_, fun_free_) to open.
-  [[gnu::noinline]] int rare(std::uint8_t t, std::size_t at);
-  bool close(const Open& o) {
-    out_[o.index].payload = used();
-    return out_[o.index].kind != kind(K::Map) || check_map_keys(o);
-  }
-  [[gnu::noinline]] bool check_map_keys(const Open& o);
-  bool duplicate_keys(std::uint32_t map);
-  void big(bool negative, const std::uint8_t* digits, std::size_t n);
-  bool bitstring(std::size_t at, std::size_t n, unsigned bits);
-  bool export_fun(std::size_t at);
-  bool new_fun(std::size_t at, std::uint32_t& index, std::uint32_t& num_free);
-
-  Cursor& c_;
-  TermTape& tape_;
-  std::vector<std::uint8_t>& side_;
-  std::size_t start_;  // where the term starts in c_
-  // The tape's entries: out_ to next_ used, room up to end_. Pointers, not counts: a store of an
-  // entry's 64-bit payload may alias any 64-bit integer member, which would then be reloaded.
-  TapeEntry* out_;
-  TapeEntry* next_;
-  TapeEntry* end_;
-  std::size_t used() const { return std::size_t(next_ - out_); }
-  OpenStack stack_;
-  std::vector<detail::KeyForm> forms_;  // the keys of the map being closed
-  std::uint32_t fun_index_ = 0, fun_free_ = 0;
-};
+namespace distspec::etf::detail {
 
 void TapeBuilder::grow() {
   // Every entry takes at least one input byte, so the input bounds the tape. The first block is
   // small (a huge binary needs one entry); later ones extrapolate the entries per byte read so far
   // (c_.pos is synced at every compound's close), so that a tape grows once or twice.
   const std::size_t limit = c_.size - start_ + 1;
-  std::size_t want = std::min<std::size_t>(limit / 4 + 16, 4096);
+  // BEAM's terms take 0.1-0.3 entries per byte (a binary far less): half the input's bytes is
+  // room for nearly every term in one block (not touched beyond what is used; at most 1 MiB).
+  std::size_t want = std::min<std::size_t>(limit / 2 + 16, std::size_t(1) << 16);
   const std::size_t n = used(), cap = std::size_t(end_ - out_);
   if (cap > 0) {
     const std::size_t read = c_.pos > start_ ? c_.pos - start_ : 1;
@@ -173,212 +37,6 @@ void TapeBuilder::grow() {
   end_ = out_ + want;
 }
 
-void TapeBuilder::big(bool negative, const std::uint8_t* digits, std::size_t n) {
-  while (n > 0 && digits[n - 1] == 0) --n;
-  if (n <= 8) {
-    std::uint64_t m = 0;
-    for (std::size_t i = n; i-- > 0;) m = m << 8 | digits[i];
-    if (m <= std::uint64_t(INT64_MAX)) {
-      add(kind(K::Integer), 0, 0, std::uint64_t(negative ? -std::int64_t(m) : std::int64_t(m)));
-      return;
-    }
-    if (negative && m == std::uint64_t(1) << 63) {
-      add(kind(K::Integer), 0, 0, m);  // INT64_MIN
-      return;
-    }
-  }
-  add(kind(K::BigInteger), negative ? 1 : 0, std::uint32_t(n), tape::pointer(digits));
-}
-
-bool TapeBuilder::bitstring(std::size_t at, std::size_t n, unsigned bits) {
-  if (!valid_bit_count(n, bits)) return c_.fail(Code::BadBitstring, at);
-  const std::uint8_t* p = c_.data + c_.pos;
-  if (bits == 8 || n == 0) {
-    add(kind(K::Bitstring), 8, std::uint32_t(n), tape::pointer(p));
-    return true;
-  }
-  // OTP ignores the unused low bits of the last byte; we hold them as zero (copying if needed).
-  auto mask = std::uint8_t(0xFF << (8 - bits));
-  if ((p[n - 1] & ~mask) == 0) {
-    add(kind(K::Bitstring), std::uint8_t(bits), std::uint32_t(n), tape::pointer(p));
-    return true;
-  }
-  std::size_t offset = side_.size();
-  side_.insert(side_.end(), p, p + n);
-  side_.back() &= mask;
-  add(kind(K::Bitstring), std::uint8_t(bits | tape::kInSide), std::uint32_t(n), offset);
-  return true;
-}
-
-bool TapeBuilder::export_fun(std::size_t at) {
-  std::uint32_t index = add(kind(K::ExportFun), 0, 0, 0);
-  if (!atom() || !atom()) return false;
-  std::int64_t arity = 0;
-  if (!detail::read_small(c_, arity, Code::BadFun)) return false;
-  if (arity < 0 || arity > INT32_MAX) return c_.fail(Code::BadFun, at);
-  out_[index].payload = std::uint64_t(arity);
-  if (c_.options->safe && c_.options->export_exists) {
-    ExportFun f;
-    TermRef ref = TapeAccess::ref(tape_, index);
-    f.module.name = ref.export_fun().module;
-    f.function.name = ref.export_fun().function;
-    f.arity = std::uint32_t(arity);
-    if (!c_.options->export_exists(f)) return c_.fail(Code::UnsafeAtom, at);
-  }
-  return true;
-}
-
-bool TapeBuilder::new_fun(std::size_t at, std::uint32_t& index, std::uint32_t& num_free) {
-  // Size:4 (ignored, as OTP does), Arity:1, Uniq:16, Index:4, NumFree:4.
-  if (!c_.need(29)) return false;
-  const std::uint8_t* p = c_.data + c_.pos;
-  c_.pos += 29;
-  num_free = load32(p + 25);
-  if (num_free > tag::kMaxFunFree) return c_.fail(Code::BadFun, at);
-  index = add(kind(K::LocalFun), 0, num_free, 0);
-  add(tape::kFunFixed, 0, 0, tape::pointer(p));
-  if (!atom()) return false;
-  for (int i = 0; i < 2; ++i) {  // old index, old uniq
-    std::int64_t v = 0;
-    if (!detail::read_small(c_, v, Code::BadFun)) return false;
-    add(kind(K::Integer), 0, 0, std::uint64_t(v));
-  }
-  std::size_t pid_at = c_.pos;
-  if (!c_.need(1)) return false;
-  std::uint8_t pid_tag = c_.data[c_.pos++];
-  if (pid_tag != tag::kNewPid && pid_tag != tag::kPid) return c_.fail(Code::BadFun, pid_at);
-  AtomText node;
-  const std::uint8_t* fixed;
-  if (!detail::read_pid(c_, pid_tag, pid_at, node, fixed)) return false;
-  add(kind(K::Pid), pid_tag, 0, tape::pointer(fixed));
-  add_atom(node);
-  if (num_free == 0) out_[index].payload = used();
-  return true;  // run() opens it when it has free variables
-}
-
-bool TapeBuilder::duplicate_keys(std::uint32_t map) {
-  const TapeEntry* e = out_;
-  const std::uint32_t pairs = e[map].count;
-  forms_.clear();
-  // Keys that point into the input (not the side buffer or the atom cache) may be read 8 bytes at
-  // a time up to its end.
-  const auto input = reinterpret_cast<std::uintptr_t>(c_.data);
-  auto readable_end = [&](const std::uint8_t* p) -> const std::uint8_t* {
-    const auto at = reinterpret_cast<std::uintptr_t>(p);
-    return at >= input && at < input + c_.size ? c_.data + c_.size : nullptr;
-  };
-  std::uint32_t k = map + 1;
-  bool simple = true;
-  // Tests ordered by how common the key is (an if-chain predicts better here than a jump table).
-  // Every simple key is one entry, so the value is at k + 1.
-  for (std::uint32_t i = 0; i < pairs && simple; ++i) {
-    const TapeEntry& key = e[k];
-    const K key_kind = K(key.kind);
-    detail::KeyForm f{0, 0, nullptr, 0};
-    if (key_kind == K::Atom || (key_kind == K::Bitstring && (key.flags & tape::kBitsMask) == 8)) {
-      const std::uint8_t* p = tape::data_of(side_, key);
-      f = detail::bytes_key_form(key_kind == K::Atom ? 'a' : 'b', p, key.count, readable_end(p));
-    } else if (key_kind == K::Integer) {
-      f.kind = 'i';
-      f.number = key.payload;
-    } else if (key_kind == K::Float) {
-      f.kind = 'f';
-      f.number = detail::float_key_bits(std::bit_cast<double>(key.payload));
-    } else if (key_kind == K::Nil) {
-      f.kind = 'n';
-    } else {
-      simple = false;
-      break;
-    }
-    forms_.push_back(f);
-    k = tape::next_index(e, k + 1);
-  }
-  if (simple) return detail::has_duplicate_forms(forms_.data(), forms_.data() + forms_.size());
-  // Rare: compound or bignum keys. Compare built Terms (views: they die before the tape).
-  std::vector<Term> keys;
-  keys.reserve(pairs);
-  k = map + 1;
-  for (std::uint32_t i = 0; i < pairs; ++i) {
-    keys.push_back(TapeAccess::ref(tape_, k).to_term(true));
-    k = tape::next_index(e, tape::next_index(e, k));
-  }
-  return has_duplicate_terms(keys);
-}
-
-bool TapeBuilder::check_map_keys(const Open& o) {
-  return !duplicate_keys(o.index) || c_.fail(Code::DuplicateMapKey, o.at);
-}
-
-int TapeBuilder::rare(std::uint8_t t, std::size_t at) {
-  const std::uint8_t* d = c_.data;
-  switch (t) {
-    case tag::kSmallBig: case tag::kLargeBig: {
-      std::size_t n;
-      if (t == tag::kSmallBig) {
-        if (!c_.need(1)) return 0;
-        n = d[c_.pos++];
-      } else {
-        if (!c_.need(4)) return 0;
-        n = load32(d + c_.pos);
-        c_.pos += 4;
-        if (n > tag::kMaxBigBytes) return c_.fail(Code::BigTooLarge, at);
-      }
-      if (!c_.need(1 + n)) return 0;
-      big(d[c_.pos] != 0, d + c_.pos + 1, n);
-      c_.pos += 1 + n;
-      return 1;
-    }
-    case tag::kFloat: {
-      if (!c_.need(31)) return 0;
-      double v = 0;
-      if (!detail::parse_float_text(d + c_.pos, v)) return c_.fail(Code::BadFloat, at);
-      add(kind(K::Float), 0, 0, std::bit_cast<std::uint64_t>(v));
-      c_.pos += 31;
-      return 1;
-    }
-    case tag::kAtom: case tag::kSmallAtom: case tag::kAtomUtf8: case tag::kSmallAtomUtf8:
-    case tag::kAtomCacheRef:
-      c_.pos = at;
-      return atom();
-    case tag::kNewPid: case tag::kPid: case tag::kNewPort: case tag::kPort: case tag::kV4Port: {
-      AtomText node;
-      const std::uint8_t* fixed;
-      bool is_pid = t == tag::kNewPid || t == tag::kPid;
-      if (!(is_pid ? detail::read_pid(c_, t, at, node, fixed) : detail::read_port(c_, t, at, node, fixed)))
-        return 0;
-      add(kind(is_pid ? K::Pid : K::Port), t, 0, tape::pointer(fixed));
-      add_atom(node);
-      return 1;
-    }
-    case tag::kNewerReference: case tag::kNewReference: case tag::kReference: {
-      AtomText node;
-      const std::uint8_t* fixed;
-      std::size_t words;
-      if (!detail::read_reference(c_, t, at, node, words, fixed)) return 0;
-      add(kind(K::Reference), t, std::uint32_t(words), tape::pointer(fixed));
-      add_atom(node);
-      return 1;
-    }
-    case tag::kBitBinary: {
-      if (!c_.need(5)) return 0;
-      std::size_t n = load32(d + c_.pos);
-      unsigned bits = d[c_.pos + 4];
-      if (!c_.need(5 + n)) return 0;
-      c_.pos += 5;
-      if (!bitstring(at, n, bits)) return 0;
-      c_.pos += n;
-      return 1;
-    }
-    case tag::kExport: return export_fun(at);
-    case tag::kNewFun:
-      if (!new_fun(at, fun_index_, fun_free_)) return 0;
-      return fun_free_ == 0 ? 1 : 2;
-    default:
-      // Includes 73/75 (OTP 25 reads a runtime atom-table index; see README differences).
-      return c_.fail(Code::UnknownTag, at);
-  }
-}
-
 bool TapeBuilder::run() {
   // The position is a local: stores to the tape could alias a Cursor field, and the helpers that
   // take the Cursor get it synced around the call. Only the common tags are handled here, so that
@@ -389,6 +47,8 @@ bool TapeBuilder::run() {
   std::uint64_t left = 0;  // terms still to read in the innermost open compound
   std::size_t depth = 0;   // open compounds (stack_.size())
   const bool safe = c_.options->safe;
+  const std::size_t max_depth = c_.options->max_depth;
+  const bool local_node = c_.options->local_node != nullptr;
   auto need = [&](std::size_t n) { return n <= size - pos || c_.fail(Code::Truncated, size); };
   // Runs: while the next sibling (left > 1: not the last one) has the same tag, it is read by the
   // case's own loop, which checks only what differs per element (one mispredicted jump per run,
@@ -396,8 +56,32 @@ bool TapeBuilder::run() {
   auto same_next = [&](std::uint8_t t, std::size_t bytes) {
     return left > 1 && size - pos >= bytes && d[pos] == t;
   };
+  std::size_t at = 0;  // where the current term's tag is
+  // An ASCII atom with a length field of `width` bytes (pos after the tag): added, or false.
+  auto inline_atom = [&](auto width) {
+    if (size - pos < width) return false;
+    const std::size_t len = width == 2 ? load16(d + pos) : d[pos];
+    if (len > tag::kMaxAtomCharacters || len > size - pos - width ||
+        !detail::ascii_only(d + pos + width, len, size - pos - width))
+      return false;
+    add(kind(K::Atom), 0, std::uint32_t(len), tape::pointer(d + pos + width));
+    pos += width + len;
+    return true;
+  };
+  auto slow_atom = [&] {
+    c_.pos = at;
+    if (!atom()) return false;
+    pos = c_.pos;
+    return true;
+  };
+  // A tuple of n elements whose header is `width` bytes after the tag: added and opened if n > 0.
+  auto tuple = [&](std::uint32_t n, std::size_t width) {
+    pos += width;
+    const std::uint32_t index = add(kind(K::Tuple), 0, n, used() + 1);
+    return n == 0 || open(index, n, at, left, depth, size - pos, max_depth);
+  };
   for (;;) {
-    const std::size_t at = pos;
+    at = pos;
     if (!need(1)) return false;
     const std::uint8_t t = d[pos++];
     switch (t) {
@@ -436,36 +120,26 @@ bool TapeBuilder::run() {
         }
         break;
       }
-      case tag::kAtom: case tag::kSmallAtom: case tag::kAtomUtf8: case tag::kSmallAtomUtf8: {
-        // The common case inline: ASCII text, no [safe]. read_atom_text decides everything else.
-        const std::size_t width = (t == tag::kAtom || t == tag::kAtomUtf8) ? 2 : 1;
-        if (!safe && size - pos >= width) {
-          const std::size_t len = width == 2 ? load16(d + pos) : d[pos];
-          if (len <= tag::kMaxAtomCharacters && len <= size - pos - width &&
-              detail::ascii_only(d + pos + width, len, size - pos - width)) {
-            add(kind(K::Atom), 0, std::uint32_t(len), tape::pointer(d + pos + width));
-            pos += width + len;
-            break;
-          }
-        }
-        c_.pos = at;
-        if (!atom()) return false;
-        pos = c_.pos;
+      // The common atoms inline: ASCII text, no [safe]. read_atom_text decides everything else.
+      // One case per length width, so that the width is a constant in each.
+      case tag::kSmallAtomUtf8: case tag::kSmallAtom:
+        if (!safe && inline_atom(std::integral_constant<std::size_t, 1>{})) break;
+        if (!slow_atom()) return false;
         break;
-      }
-      case tag::kSmallTuple: case tag::kLargeTuple: {
-        std::size_t width = t == tag::kSmallTuple ? 1 : 4;
-        if (!need(width)) return false;
-        std::uint32_t n = width == 1 ? d[pos] : load32(d + pos);
-        pos += width;
-        std::uint32_t index = add(kind(K::Tuple), 0, n, used() + 1);
-        if (n > 0) {
-          c_.pos = pos;
-          if (!open(index, n, at, left, depth)) return false;
-          continue;
-        }
+      case tag::kAtomUtf8: case tag::kAtom:
+        if (!safe && inline_atom(std::integral_constant<std::size_t, 2>{})) break;
+        if (!slow_atom()) return false;
         break;
-      }
+      case tag::kSmallTuple:
+        if (!need(1)) return false;
+        if (!tuple(d[pos], 1)) return false;
+        if (d[pos - 1] != 0) continue;
+        break;
+      case tag::kLargeTuple:
+        if (!need(4)) return false;
+        if (!tuple(load32(d + pos), 4)) return false;
+        if (load32(d + pos - 4) != 0) continue;
+        break;
       case tag::kNil:
         add(kind(K::Nil), 0, 0, 0);
         break;
@@ -483,8 +157,8 @@ bool TapeBuilder::run() {
         std::uint64_t n = load32(d + pos);
         pos += 4;
         if (n == 0) continue;  // OTP: a LIST_EXT of length 0 is just its tail
-        c_.pos = pos;
-        if (!open(add(kind(K::List), 0, std::uint32_t(n), 0), n + 1, at, left, depth)) return false;
+        if (!open(add(kind(K::List), 0, std::uint32_t(n), 0), n + 1, at, left, depth, size - pos, max_depth))
+          return false;
         continue;
       }
       case tag::kBinary: {
@@ -509,11 +183,34 @@ bool TapeBuilder::run() {
         if (n >= (std::uint64_t(1) << 31)) return c_.fail(Code::TooLarge, at);
         std::uint32_t index = add(kind(K::Map), 0, std::uint32_t(n), used() + 1);
         if (n > 0) {
-          c_.pos = pos;
-          if (!open(index, 2 * n, at, left, depth)) return false;
+          if (!open(index, 2 * n, at, left, depth, size - pos, max_depth)) return false;
           continue;
         }
         break;
+      }
+      // Pids, ports and references naming the node read last (most do), when no local node is
+      // configured (its limits need the numbers checked): the node atom's reading is reused
+      // after one compare of its bytes, and these tags' fixed fields need no other check. Any
+      // other case (another node, truncation, a bad word count) is read by rare().
+      case tag::kNewPid: case tag::kNewPort: case tag::kV4Port: case tag::kNewerReference: {
+        const std::size_t node = c_.node_size;
+        if (node != 0 && !local_node) {
+          std::size_t p = pos, words = 0;
+          if (t == tag::kNewerReference) {
+            words = size - p >= 2 ? load16(d + p) : 0;
+            p += 2;
+          }
+          const std::size_t fixed = t == tag::kNewerReference ? 4 + 4 * words : (t == tag::kNewPort ? 8 : 12);
+          if ((t != tag::kNewerReference || (words >= 1 && words <= kMaxReferenceWords)) && p <= size &&
+              size - p >= node + fixed && detail::same_bytes(d + p, c_.node_bytes, node)) {
+            const K k = t == tag::kNewPid ? K::Pid : (t == tag::kNewerReference ? K::Reference : K::Port);
+            add(kind(k), t, std::uint32_t(words), tape::pointer(d + p + node));
+            add_atom(c_.node_text);
+            pos = p + node + fixed;
+            break;
+          }
+        }
+        [[fallthrough]];
       }
       default: {
         c_.pos = pos;
@@ -521,7 +218,7 @@ bool TapeBuilder::run() {
         pos = c_.pos;
         if (done == 0) return false;
         if (done == 2) {
-          if (!open(fun_index_, fun_free_, at, left, depth)) return false;
+          if (!open(fun_index_, fun_free_, at, left, depth, size - pos, max_depth)) return false;
           continue;
         }
         break;
@@ -542,7 +239,9 @@ bool TapeBuilder::run() {
   }
 }
 
-void reset(TermTape& tape) {
+namespace {
+
+void reset_tape(TermTape& tape) {
   TapeAccess::size(tape) = 0;
   TapeAccess::side(tape).clear();
   TapeAccess::inflated(tape).reset();
@@ -553,14 +252,23 @@ bool build(Cursor& c, TermTape& tape) { return TapeBuilder(c, tape).run(); }
 
 }  // namespace
 
-bool detail::check_with_tape(Cursor& c) {
+bool check_with_tape(Cursor& c) {
   TermTape scratch;
   return build(c, scratch);
 }
 
+}  // namespace distspec::etf::detail
+
+namespace distspec::etf {
+
+using detail::Cursor;
+using Code = DecodeErrorCode;
+using detail::build;
+using detail::reset_tape;
+
 Result<std::size_t, DecodeError> decode_tape_into(TermTape& tape, std::span<const std::uint8_t> bytes,
                                                   const DecodeOptions& options) {
-  reset(tape);
+  reset_tape(tape);
   if (bytes.empty()) return DecodeError{Code::Truncated, 0};
   if (bytes[0] != tag::kVersion) return DecodeError{Code::BadVersion, 0};
   if (bytes.size() >= 2 && bytes[1] == tag::kCompressed) {
@@ -583,7 +291,7 @@ Result<std::size_t, DecodeError> decode_tape_into(TermTape& tape, std::span<cons
 
 Result<std::size_t, DecodeError> decode_tape_body_into(TermTape& tape, std::span<const std::uint8_t> bytes,
                                                        const DecodeOptions& options) {
-  reset(tape);
+  reset_tape(tape);
   Cursor c{bytes.data(), bytes.size(), 0, 0, &options};
   if (!build(c, tape)) return c.error;
   return TapeAccess::used(tape) = c.pos;

@@ -226,6 +226,38 @@ TEST(Tape, RunsOfSameTagSiblings) {
   }
 }
 
+// Pids, ports and references naming the node read just before reuse its reading (a fast path of
+// the builder): the values, and every cut and every flipped byte (in the node, the word count,
+// the fields), must come out as validate() (a separate implementation) has them.
+TEST(Tape, NodeContainersOfTheSameNode) {
+  const Atom node{"distspec_corpus@somehost"}, other{"b@h"};
+  const Term t = Term::list({
+      Term::pid({node, 1, 2, 3}), Term::reference({node, 4, {5, 6, 7}}), Term::port({node, 8, 9}),
+      Term::port({node, std::uint64_t(1) << 40, 9}), Term::reference({node, 4, {5, 6, 7, 8, 9}}),
+      Term::pid({other, 1, 2, 3}), Term::pid({node, 1, 2, 3}), Term::reference({node, 1, {2}}),
+  });
+  const Bytes b = encode(t);
+  EXPECT_EQ(tape_of(b).root().to_term(), t);
+  auto agree = [](const Bytes& in) {
+    auto tape = decode_tape(in);
+    auto v = validate(in);
+    ASSERT_EQ(tape.ok(), v.ok());
+    if (!tape.ok()) {
+      EXPECT_EQ(tape.error().code, v.error().code);
+      EXPECT_EQ(tape.error().offset, v.error().offset);
+    } else {
+      EXPECT_EQ(tape.value().used(), v.value());
+    }
+  };
+  for (std::size_t cut = 0; cut < b.size(); ++cut) agree(Bytes(b.begin(), b.begin() + std::ptrdiff_t(cut)));
+  for (std::size_t at = 1; at < b.size(); ++at)
+    for (std::uint8_t flip : {0x01, 0x06, 0x80, 0xFF}) {
+      Bytes bad = b;
+      bad[at] ^= flip;
+      agree(bad);
+    }
+}
+
 TEST(Tape, DeepNestingWithoutRecursion) {
   constexpr std::size_t kDepth = 100'000;
   Bytes b{131};
