@@ -24,6 +24,8 @@ constexpr const char* kUsage =
     "  --net-ticktime S               kernel net_ticktime in seconds (default 60)\n"
     "  --handshake-version 5|6        the send_name this node dials with (default 6)\n"
     "  --record-corpus DIR            write every handshake message and term seen into DIR\n"
+    "  --verbose                      debug lines, and a line for every message (default: the\n"
+    "                                 first 20 messages of each second, then a count)\n"
     "\n"
     "exit status: 0 stopped by a signal, 1 the node could not start, 2 usage error\n";
 
@@ -69,6 +71,7 @@ int run_peer(std::span<const std::string_view> args) {
   options.hidden = flags.has("--hidden");
   options.record_corpus_dir = flags.value("--record-corpus");
   options.log = node::stderr_log_sink(flags.has("--verbose"));
+  if (flags.has("--verbose")) options.message_lines_per_second = 0;  // every message
   auto cookie = cookie_from_flags(flags, "peer");
   if (!cookie) return kExitFailure;
   options.cookie = std::move(*cookie);

@@ -219,10 +219,10 @@ void Connection::connected_input(std::span<const std::uint8_t> bytes) {
       return;
     }
     bytes = bytes.subspan(used.value());
-    while (auto event = receiver_->take()) {
+    while (auto event = receiver_->take_view()) {
       ticks_->on_received();
-      if (auto* message = std::get_if<proto::MessageEvent>(&*event)) {
-        node_.dispatch(*this, std::move(message->message));
+      if (auto* message = std::get_if<proto::MessageView>(&*event)) {
+        node_.dispatch(*this, *message);
         if (phase_ != Phase::Up) return;
       }
     }

@@ -1,5 +1,6 @@
 // Incoming control messages -> the process table; local sends -> control messages on the right
 // connection (queued while connecting).
+#include "distspec/etf/tape_values.hpp"
 #include "node_impl.hpp"
 
 namespace distspec::node {
@@ -18,45 +19,54 @@ proto::ProcessId process_id_of(const Term& term) {
   return term.as_atom();
 }
 
-const char* op_name(const proto::DistMessage& m) { return proto::to_string(proto::op_of(m.control)).data(); }
+const char* op_name(const proto::ControlMessage& m) { return proto::to_string(proto::op_of(m)).data(); }
 
 }  // namespace
 
-void Node::Impl::dispatch(Connection& connection, proto::DistMessage message) {
+void Node::Impl::dispatch(Connection& connection, const proto::MessageView& message) {
+  const proto::ControlMessage& control = *message.control;
   if (corpus) {
-    record_term(proto::to_term(message.control));
-    if (message.payload) record_term(*message.payload);
+    record_term(proto::to_term(control));
+    if (message.payload) record_term(message.payload->to_term());
   }
   const std::string& peer = connection.peer_name();
   // Pids that OTP requires to be the sender's own (control-messages.md §4).
   auto from_peer = [&](const etf::Pid& pid) {
     if (pid.node.name == peer) return true;
-    log.error("Invalid distribution message from " + peer + ": " + op_name(message) +
+    log.error("Invalid distribution message from " + peer + ": " + op_name(control) +
               " with a sender pid of another node; closing the connection");
     connection.close("invalid distribution message");
     return false;
   };
-  auto& payload = message.payload;
+  auto payload_term = [&] { return message.payload->to_term(); };
   std::visit(
       [&](auto& c) {
         using T = std::decay_t<decltype(c)>;
         // Messages are logged by operation and address only: payloads are the peer's data.
         if constexpr (std::is_same_v<T, proto::Send> || std::is_same_v<T, proto::SendTT>) {
-          bool delivered = table->send(c.to, *payload);
-          log.info(std::string(op_name(message)) + " from " + peer + " to " + describe_pid(c.to) +
-                   (delivered ? "" : " (no such process, dropped)"));
+          bool delivered = table->send(c.to, *message.payload);
+          log_message([&] {
+            return std::string(op_name(control)) + " from " + peer + " to " + describe_pid(c.to) +
+                   (delivered ? "" : " (no such process, dropped)");
+          });
         } else if constexpr (std::is_same_v<T, proto::SendSender> || std::is_same_v<T, proto::SendSenderTT>) {
-          bool delivered = table->send(c.to, *payload);
-          log.info(std::string(op_name(message)) + " from " + describe_pid(c.from) + " to " + describe_pid(c.to) +
-                   (delivered ? "" : " (no such process, dropped)"));
+          bool delivered = table->send(c.to, *message.payload);
+          log_message([&] {
+            return std::string(op_name(control)) + " from " + describe_pid(c.from) + " to " +
+                   describe_pid(c.to) + (delivered ? "" : " (no such process, dropped)");
+          });
         } else if constexpr (std::is_same_v<T, proto::RegSend> || std::is_same_v<T, proto::RegSendTT>) {
-          bool delivered = table->send_named(c.to_name.name, *payload);
-          log.info(std::string(op_name(message)) + " from " + describe_pid(c.from) + " to " + c.to_name.name +
-                   (delivered ? "" : " (not registered, dropped)"));
+          bool delivered = table->send_named(c.to_name.name, *message.payload);
+          log_message([&] {
+            return std::string(op_name(control)) + " from " + describe_pid(c.from) + " to " +
+                   c.to_name.name + (delivered ? "" : " (not registered, dropped)");
+          });
         } else if constexpr (std::is_same_v<T, proto::AliasSend> || std::is_same_v<T, proto::AliasSendTT>) {
-          bool delivered = table->send_alias(c.alias, *payload);
-          log.info(std::string(op_name(message)) + " from " + describe_pid(c.from) +
-                   (delivered ? " to an alias" : " to an inactive alias (dropped)"));
+          bool delivered = table->send_alias(c.alias, *message.payload);
+          log_message([&] {
+            return std::string(op_name(control)) + " from " + describe_pid(c.from) +
+                   (delivered ? " to an alias" : " to an inactive alias (dropped)");
+          });
         } else if constexpr (std::is_same_v<T, proto::Link>) {
           if (from_peer(c.from)) table->on_remote_link(c.from, c.to);
         } else if constexpr (std::is_same_v<T, proto::Unlink>) {
@@ -70,11 +80,11 @@ void Node::Impl::dispatch(Connection& connection, proto::DistMessage message) {
         } else if constexpr (std::is_same_v<T, proto::Exit> || std::is_same_v<T, proto::ExitTT>) {
           if (from_peer(c.from)) table->on_exit_signal(c.from, c.to, c.reason, true);
         } else if constexpr (std::is_same_v<T, proto::PayloadExit> || std::is_same_v<T, proto::PayloadExitTT>) {
-          if (from_peer(c.from)) table->on_exit_signal(c.from, c.to, *payload, true);
+          if (from_peer(c.from)) table->on_exit_signal(c.from, c.to, payload_term(), true);
         } else if constexpr (std::is_same_v<T, proto::Exit2> || std::is_same_v<T, proto::Exit2TT>) {
           if (from_peer(c.from)) table->on_exit_signal(c.from, c.to, c.reason, false);
         } else if constexpr (std::is_same_v<T, proto::PayloadExit2> || std::is_same_v<T, proto::PayloadExit2TT>) {
-          if (from_peer(c.from)) table->on_exit_signal(c.from, c.to, *payload, false);
+          if (from_peer(c.from)) table->on_exit_signal(c.from, c.to, payload_term(), false);
         } else if constexpr (std::is_same_v<T, proto::MonitorP>) {
           if (from_peer(c.from)) table->on_remote_monitor(c.from, process_id_term(c.to), c.ref);
         } else if constexpr (std::is_same_v<T, proto::DemonitorP>) {
@@ -82,16 +92,16 @@ void Node::Impl::dispatch(Connection& connection, proto::DistMessage message) {
         } else if constexpr (std::is_same_v<T, proto::MonitorPExit>) {
           table->on_remote_down(c.ref, c.reason);
         } else if constexpr (std::is_same_v<T, proto::PayloadMonitorPExit>) {
-          table->on_remote_down(c.ref, *payload);
+          table->on_remote_down(c.ref, payload_term());
         } else if constexpr (std::is_same_v<T, proto::SpawnRequest> || std::is_same_v<T, proto::SpawnRequestTT>) {
           // We do not implement distributed spawn (and do not advertise SPAWN): refuse it.
           log.info("SPAWN_REQUEST from " + peer + " refused (notsup)");
           connection.send({proto::SpawnReply{c.req_id, c.from, 0, etf::Atom{"notsup"}}, std::nullopt});
         } else {
-          log.debug(std::string("ignored ") + op_name(message) + " from " + peer);
+          log.debug(std::string("ignored ") + op_name(control) + " from " + peer);
         }
       },
-      message.control);
+      control);
 }
 
 void Node::Impl::route(const std::string& node, proto::DistMessage message) {
@@ -117,55 +127,66 @@ void Node::Impl::route(const std::string& node, proto::DistMessage message) {
   it->second.queued.push_back(std::move(message));
 }
 
-void Node::Impl::send_to_pid(const etf::Pid& from, const etf::Pid& to, const Term& message) {
+void Node::Impl::send_to_pid(const etf::Pid& from, const etf::Pid& to, Term message) {
   if (to.node.name == options.name) {
     table->send(to, message);
     return;
   }
   auto c = up_connection(to.node.name);
   if (c && !c->has(proto::dflag::send_sender))
-    route(to.node.name, {proto::Send{proto::kUnusedAtom, to}, message});
+    route(to.node.name, {proto::Send{proto::kUnusedAtom, to}, std::move(message)});
   else
-    route(to.node.name, {proto::SendSender{from, to}, message});
+    route(to.node.name, {proto::SendSender{from, to}, std::move(message)});
 }
 
 void Node::Impl::send_to_name(const etf::Pid& from, const std::string& name, const std::string& node,
-                              const Term& message) {
+                              Term message) {
   if (node == options.name) {
     table->send_named(name, message);
     return;
   }
-  route(node, {proto::RegSend{from, proto::kUnusedAtom, etf::Atom{name}}, message});
+  route(node, {proto::RegSend{from, proto::kUnusedAtom, etf::Atom{name}}, std::move(message)});
 }
 
-void Node::Impl::send_to_alias(const etf::Pid& from, const etf::Reference& alias, const Term& message) {
+void Node::Impl::send_to_alias(const etf::Pid& from, const etf::Reference& alias, Term message) {
   if (alias.node.name == options.name) {
     table->send_alias(alias, message);
     return;
   }
-  route(alias.node.name, {proto::AliasSend{from, alias}, message});
+  route(alias.node.name, {proto::AliasSend{from, alias}, std::move(message)});
 }
 
-void Node::Impl::gen_reply(const etf::Pid& server, const Term& from, const Term& reply) {
-  auto* tuple = from.get_if<etf::Tuple>();
-  if (!tuple || tuple->elements.size() != 2) return;
-  auto* caller = tuple->elements[0].get_if<etf::Pid>();
-  if (!caller) return;
-  const Term& tag = tuple->elements[1];
-  Term message = Term::tuple({tag, reply});
+std::optional<etf::TermRef> alias_of_tag(const etf::TermRef& tag) {
+  using Kind = Term::Kind;
+  if (tag.kind() != Kind::List || tag.is_byte_list()) return std::nullopt;
+  auto elements = tag.list_elements();
+  auto first = elements.begin();
+  if (first == elements.end() || (*first).kind() != Kind::Atom || (*first).atom_name() != "alias" ||
+      ++first != elements.end())
+    return std::nullopt;
+  etf::TermRef ref = tag.list_tail();
+  if (ref.kind() != Kind::Reference) return std::nullopt;
+  return ref;
+}
+
+void Node::Impl::gen_reply(const etf::Pid& server, const etf::TermRef& from, const Term& reply) {
+  using Kind = Term::Kind;
+  if (from.kind() != Kind::Tuple || from.arity() != 2) return;
+  etf::TermRef caller_ref = from.element(0);
+  if (caller_ref.kind() != Kind::Pid) return;
+  etf::Pid caller = etf::to_pid(caller_ref.pid());
+  etf::TermRef tag = caller_ref.next();
+  Term message = tuple_of(tag.to_term(), reply);
   // [alias | Ref]: gen:reply sends to the alias; a peer without ALIAS would never see it, so
   // then (and for plain tags) we answer the pid, which gen:call accepts too.
-  if (auto* list = tag.get_if<etf::List>();
-      list && list->elements.size() == 1 && list->elements[0].is_atom("alias")) {
-    if (auto* ref = list->tail->get_if<etf::Reference>()) {
-      auto c = up_connection(caller->node.name);
-      if (caller->node.name == options.name || (c && c->has(proto::dflag::alias))) {
-        send_to_alias(server, *ref, message);
-        return;
-      }
+  if (auto alias = alias_of_tag(tag)) {
+    auto c = up_connection(caller.node.name);
+    if (caller.node.name == options.name || (c && c->has(proto::dflag::alias))) {
+      send_to_alias(server, etf::to_reference(alias->reference()), std::move(message));
+      return;
     }
   }
-  send_to_pid(server, *caller, message);
+  send_to_pid(server, caller, std::move(message));
 }
 
 etf::Reference Node::Impl::monitor_remote(const etf::Pid& watcher, const Term& target, const std::string& node) {

@@ -5,31 +5,55 @@
 #include <condition_variable>
 #include <deque>
 #include <future>
+#include <utility>
 
+#include "distspec/etf/tape_values.hpp"
 #include "node_impl.hpp"
 
 namespace distspec::node {
 
 using etf::Term;
 
-namespace {
-
-// {'$gen_call', From, Request} -> (From, Request), views into message.
-std::optional<std::pair<const Term*, const Term*>> as_gen_call(const Term& message) {
-  auto* t = message.get_if<etf::Tuple>();
-  if (!t || t->elements.size() != 3 || !t->elements[0].is_atom("$gen_call")) return std::nullopt;
-  return std::make_pair(&t->elements[1], &t->elements[2]);
-}
-
 struct CallState {
   bool done = false;
   std::optional<etf::Reference> ref;
-  Term tag;
+  bool alias_tag = false;  // the tag is [alias | Ref], else Ref
   etf::Pid caller;
   std::string node;
-  std::unique_ptr<boost::asio::steady_timer> timer;
+  std::optional<Node::Impl::CallDeadlines::iterator> deadline;
   Node::Impl::CallDone callback;
 };
+
+namespace {
+
+using etf::TermRef;
+using Kind = Term::Kind;
+
+struct GenCall {
+  TermRef from;     // {Pid, Tag}
+  TermRef request;
+};
+
+// {'$gen_call', From, Request}, read in place.
+std::optional<GenCall> as_gen_call(const TermRef& message) {
+  if (message.kind() != Kind::Tuple || message.arity() != 3) return std::nullopt;
+  TermRef head = message.element(0);
+  if (head.kind() != Kind::Atom || head.atom_name() != "$gen_call") return std::nullopt;
+  TermRef from = head.next();
+  return GenCall{from, from.next()};
+}
+
+bool is_atom(const TermRef& t, std::string_view name) {
+  return t.kind() == Kind::Atom && t.atom_name() == name;
+}
+
+// Whether `tag` is the tag of the call `state` made (read in place; the reply is {Tag, Reply}).
+bool is_tag(const TermRef& tag, const CallState& state) {
+  if (!state.ref) return false;
+  std::optional<TermRef> ref = tag;
+  if (state.alias_tag) ref = alias_of_tag(tag);
+  return ref && ref->kind() == Kind::Reference && etf::same_reference(ref->reference(), *state.ref);
+}
 
 class MailboxImpl final : public Mailbox {
  public:
@@ -59,28 +83,29 @@ class MailboxImpl final : public Mailbox {
 void Node::Impl::install_builtin_processes() {
   // net_kernel: {is_auth, Node} -> yes, which is what makes :net_adm.ping answer pong.
   auto net_kernel = std::make_shared<etf::Pid>();
-  *net_kernel = table->spawn([this, net_kernel](const Term& message) {
+  *net_kernel = table->spawn_tape_reader([this, net_kernel](const TermRef& message) {
     auto call = as_gen_call(message);
     if (!call) return;
-    auto* request = call->second->get_if<etf::Tuple>();
-    if (request && request->elements.size() == 2 && request->elements[0].is_atom("is_auth"))
-      gen_reply(*net_kernel, *call->first, Term::atom("yes"));
+    const TermRef& request = call->request;
+    if (request.kind() == Kind::Tuple && request.arity() == 2 && is_atom(request.element(0), "is_auth"))
+      gen_reply(*net_kernel, call->from, Term::atom("yes"));
   });
   table->register_name("net_kernel", *net_kernel);
 
   if (!options.host_ping_pong) return;
   auto ping_pong = std::make_shared<etf::Pid>();
   auto pings = std::make_shared<std::int64_t>(0);
-  *ping_pong = table->spawn([this, ping_pong, pings](const Term& message) {
+  *ping_pong = table->spawn_tape_reader([this, ping_pong, pings](const TermRef& message) {
     auto call = as_gen_call(message);
     if (!call) return;
-    if (call->second->is_atom("ping")) {
+    if (is_atom(call->request, "ping")) {
       ++*pings;
-      gen_reply(*ping_pong, *call->first, Term::atom("pong"));
-    } else if (call->second->is_atom("count")) {
-      gen_reply(*ping_pong, *call->first, Term::integer(*pings));
+      static const Term pong = Term::atom("pong");
+      gen_reply(*ping_pong, call->from, pong);
+    } else if (is_atom(call->request, "count")) {
+      gen_reply(*ping_pong, call->from, Term::integer(*pings));
     } else {
-      gen_reply(*ping_pong, *call->first, Term::tuple({Term::atom("error"), Term::atom("unknown_call")}));
+      gen_reply(*ping_pong, call->from, Term::tuple({Term::atom("error"), Term::atom("unknown_call")}));
     }
   });
   table->register_name("Elixir.PingPong", *ping_pong);
@@ -91,59 +116,91 @@ void Node::Impl::gen_call(const std::string& node, const Term& server, const Ter
   auto state = std::make_shared<CallState>();
   state->node = node;
   state->callback = std::move(done);
-  auto finish = [this, state](Result<Term, CallFailure> result, bool down) {
-    if (state->done) return;
-    state->done = true;
-    if (state->timer) state->timer->cancel();
-    if (state->ref && !down) {
-      if (auto target = table->demonitor(*state->ref); target && target->second != options.name)
-        route(target->second, {proto::DemonitorP{state->caller, target->first.get_if<etf::Pid>()
-                                                                    ? proto::ProcessId(target->first.as_pid())
-                                                                    : proto::ProcessId(target->first.as_atom()),
-                                                 *state->ref},
-                               std::nullopt});
-    }
-    table->exit(state->caller, Term::atom("normal"));
-    auto callback = std::move(state->callback);
-    callback(std::move(result));
-  };
-  connect_async(node, [this, state, finish, server, request, timeout](bool up) {
+  if (node == options.name || up.count(node)) return start_call(state, server, request, timeout);
+  connect_async(node, [this, state, server, request, timeout](bool up) {
     if (!up)
-      return finish(CallFailure{Term::tuple({Term::atom("nodedown"), Term::atom(state->node)})}, true);
-    state->caller = table->spawn([state, finish](const Term& message) {
-      auto* t = message.get_if<etf::Tuple>();
-      if (!t) return;
-      if (t->elements.size() == 2 && t->elements[0] == state->tag) return finish(t->elements[1], false);
-      if (t->elements.size() == 5 && t->elements[0].is_atom("DOWN")) {
-        auto* ref = t->elements[1].get_if<etf::Reference>();
-        if (state->ref && (!ref || !(*ref == *state->ref))) return;
-        const Term& reason = t->elements[4];
-        if (reason.is_atom("noconnection"))
-          return finish(CallFailure{Term::tuple({Term::atom("nodedown"), Term::atom(state->node)})}, true);
-        return finish(CallFailure{reason}, true);
-      }
-    });
-    auto c = up_connection(state->node);
-    state->timer = std::make_unique<boost::asio::steady_timer>(io, timeout);
-    state->timer->async_wait([finish](boost::system::error_code ec) {
-      if (!ec) finish(CallFailure{Term::atom("timeout")}, false);
-    });
-    etf::Reference ref = monitor_remote(state->caller, server, state->node);
-    if (state->done) return;  // a local target that does not exist: DOWN noproc already
-    state->ref = ref;
-    bool alias = state->node == options.name || (c && c->has(proto::dflag::alias));
-    if (alias) {
-      table->add_alias(state->caller, ref);
-      state->tag = Term::list({Term::atom("alias")}, Term::reference(ref));
-    } else {
-      state->tag = Term::reference(ref);  // OTP drops alias replies to peers without ALIAS
-    }
-    Term message = Term::tuple({Term::atom("$gen_call"), Term::tuple({Term::pid(state->caller), state->tag}), request});
-    if (auto* pid = server.get_if<etf::Pid>())
-      send_to_pid(state->caller, *pid, message);
-    else
-      send_to_name(state->caller, server.as_atom().name, state->node, message);
+      return finish_call(state, CallFailure{Term::tuple({Term::atom("nodedown"), Term::atom(state->node)})}, true);
+    start_call(state, server, request, timeout);
   });
+}
+
+void Node::Impl::start_call(const std::shared_ptr<CallState>& state, const Term& server,
+                            const Term& request, std::chrono::milliseconds timeout) {
+  state->caller = table->spawn_tape_reader([this, state](const TermRef& message) {
+    if (message.kind() != Kind::Tuple) return;
+    if (message.arity() == 2 && is_tag(message.element(0), *state))
+      return finish_call(state, message.element(1).to_term(), false);
+    if (message.arity() == 5 && is_atom(message.element(0), "DOWN")) {
+      TermRef ref = message.element(1);
+      if (state->ref && (ref.kind() != Kind::Reference || !etf::same_reference(ref.reference(), *state->ref)))
+        return;
+      Term reason = message.element(4).to_term();
+      if (reason.is_atom("noconnection"))
+        return finish_call(state, CallFailure{Term::tuple({Term::atom("nodedown"), Term::atom(state->node)})}, true);
+      return finish_call(state, CallFailure{reason}, true);
+    }
+  });
+  auto c = up_connection(state->node);
+  auto at = std::chrono::steady_clock::now() + timeout;
+  state->deadline = call_deadlines.emplace(at, state);
+  if (at < call_timer_at) {
+    call_timer_at = at;
+    call_timer.expires_at(at);
+    call_timer.async_wait([this](boost::system::error_code ec) { on_call_timer(ec); });
+  }
+  etf::Reference ref = monitor_remote(state->caller, server, state->node);
+  if (state->done) return;  // a local target that does not exist: DOWN noproc already
+  state->ref = ref;
+  bool alias = state->node == options.name || (c && c->has(proto::dflag::alias));
+  Term tag;
+  if (alias) {
+    table->add_alias(state->caller, ref);
+    std::vector<Term> alias_atom;
+    alias_atom.push_back(Term::atom("alias"));
+    tag = Term::list(std::move(alias_atom), Term::reference(ref));
+    state->alias_tag = true;
+  } else {
+    tag = Term::reference(ref);  // OTP drops alias replies to peers without ALIAS
+  }
+  Term message = tuple_of(Term::atom("$gen_call"), tuple_of(Term::pid(state->caller), std::move(tag)), request);
+  if (auto* pid = server.get_if<etf::Pid>())
+    send_to_pid(state->caller, *pid, std::move(message));
+  else
+    send_to_name(state->caller, server.as_atom().name, state->node, std::move(message));
+}
+
+void Node::Impl::finish_call(const std::shared_ptr<CallState>& state, Result<Term, CallFailure> result,
+                             bool down) {
+  if (state->done) return;
+  state->done = true;
+  if (state->deadline) call_deadlines.erase(*std::exchange(state->deadline, std::nullopt));
+  if (state->ref && !down) {
+    if (auto target = table->demonitor(*state->ref); target && target->second != options.name)
+      route(target->second, {proto::DemonitorP{state->caller, target->first.get_if<etf::Pid>()
+                                                                  ? proto::ProcessId(target->first.as_pid())
+                                                                  : proto::ProcessId(target->first.as_atom()),
+                                               *state->ref},
+                             std::nullopt});
+  }
+  table->exit(state->caller, Term::atom("normal"));
+  auto callback = std::move(state->callback);
+  callback(std::move(result));
+}
+
+void Node::Impl::on_call_timer(boost::system::error_code ec) {
+  if (ec) return;  // re-armed earlier, or the node is stopping
+  call_timer_at = std::chrono::steady_clock::time_point::max();
+  auto now = std::chrono::steady_clock::now();
+  while (!call_deadlines.empty() && call_deadlines.begin()->first <= now) {
+    auto state = call_deadlines.begin()->second;
+    call_deadlines.erase(call_deadlines.begin());
+    state->deadline.reset();
+    finish_call(state, CallFailure{Term::atom("timeout")}, false);
+  }
+  if (call_deadlines.empty()) return;
+  call_timer_at = call_deadlines.begin()->first;
+  call_timer.expires_at(call_timer_at);
+  call_timer.async_wait([this](boost::system::error_code ec) { on_call_timer(ec); });
 }
 
 // --- blocking API ---

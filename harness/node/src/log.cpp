@@ -5,6 +5,7 @@
 #include <ctime>
 #include <mutex>
 #include <string>
+#include <utility>
 
 namespace distspec::node {
 
@@ -44,6 +45,22 @@ LogSink stderr_log_sink(bool verbose) {
     out.append(fraction, sizeof fraction).append(name).append("] ").append(line).push_back('\n');
     std::fwrite(out.data(), 1, out.size(), stderr);
   };
+}
+
+bool MessageLogBudget::admit(Clock::time_point now, std::size_t& dropped) {
+  dropped = 0;
+  if (limit_ == 0) return true;
+  if (now - second_start_ >= std::chrono::seconds(1)) {
+    second_start_ = now;
+    admitted_ = 0;
+    dropped = std::exchange(dropped_, 0);
+  }
+  if (admitted_ == limit_) {
+    ++dropped_;
+    return false;
+  }
+  ++admitted_;
+  return true;
 }
 
 }  // namespace distspec::node

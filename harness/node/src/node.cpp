@@ -31,7 +31,11 @@ std::string describe_pid(const etf::Pid& pid) {
 }
 
 Node::Impl::Impl(NodeOptions o)
-    : options(std::move(o)), log(options.log), acceptor(io), random(std::random_device{}()) {
+    : options(std::move(o)),
+      log(options.log),
+      message_log_budget(options.message_lines_per_second),
+      acceptor(io),
+      random(std::random_device{}()) {
   if (options.epmd_port == 0) options.epmd_port = epmd_port_from_environment();
   if (options.record_corpus_dir) corpus.emplace(*options.record_corpus_dir);
 }
@@ -218,6 +222,7 @@ void Node::Impl::shutdown() {
   stopping = true;
   boost::system::error_code ignored;
   acceptor.close(ignored);
+  call_timer.cancel();
   auto all = connections;
   for (auto& c : all) c->close("node stopping");
   if (registration) registration->close();

@@ -30,6 +30,8 @@ namespace distspec::node {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
+struct CallState;  // one gen:call in flight (gen_call.cpp)
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   enum class Role { Initiator, Acceptor };
@@ -111,20 +113,37 @@ struct Node::Impl : RemoteSignals {
   std::shared_ptr<Connection> up_connection(const std::string& node) const;
 
   // --- messages ---
-  void dispatch(Connection& connection, proto::DistMessage message);
+  void dispatch(Connection& connection, const proto::MessageView& message);
+  // The line of a received message, built only when the message log budget admits it.
+  template <class MakeLine>
+  void log_message(MakeLine&& make_line) {
+    std::size_t dropped = 0;
+    bool admitted = message_log_budget.admit(MessageLogBudget::Clock::now(), dropped);
+    if (dropped)
+      log.info(std::to_string(dropped) + " message lines left out (over " +
+               std::to_string(options.message_lines_per_second) + " a second)");
+    if (admitted) log.info(make_line());
+  }
   // Sends (or queues while connecting, connecting if needed) a message to `node`; local delivery
   // when node is our own name.
   void route(const std::string& node, proto::DistMessage message);
-  void send_to_pid(const etf::Pid& from, const etf::Pid& to, const etf::Term& message);
+  // (Messages by value: what leaves for another node is moved into the outgoing message.)
+  void send_to_pid(const etf::Pid& from, const etf::Pid& to, etf::Term message);
   void send_to_name(const etf::Pid& from, const std::string& name, const std::string& node,
-                    const etf::Term& message);
-  void send_to_alias(const etf::Pid& from, const etf::Reference& alias, const etf::Term& message);
+                    etf::Term message);
+  void send_to_alias(const etf::Pid& from, const etf::Reference& alias, etf::Term message);
   // gen:reply(From, Reply): to the alias when the tag is [alias|Ref] and the caller's node has
   // ALIAS (as gen:reply does), else to the caller's pid.
-  void gen_reply(const etf::Pid& server, const etf::Term& from, const etf::Term& reply);
+  void gen_reply(const etf::Pid& server, const etf::TermRef& from, const etf::Term& reply);
   using CallDone = Node::CallDone;
   void gen_call(const std::string& node, const etf::Term& server, const etf::Term& request,
                 std::chrono::milliseconds timeout, CallDone done);
+  void start_call(const std::shared_ptr<CallState>& state, const etf::Term& server,
+                  const etf::Term& request, std::chrono::milliseconds timeout);
+  // Ends a call once (demonitor unless `down`, the caller process exits, `done` runs).
+  void finish_call(const std::shared_ptr<CallState>& state, Result<etf::Term, CallFailure> result,
+                   bool down);
+  void on_call_timer(boost::system::error_code ec);
   etf::Reference monitor_remote(const etf::Pid& watcher, const etf::Term& target,
                                 const std::string& node);
 
@@ -142,11 +161,18 @@ struct Node::Impl : RemoteSignals {
 
   NodeOptions options;
   Logger log;
+  MessageLogBudget message_log_budget;
   asio::io_context io;
   tcp::acceptor acceptor;
   std::shared_ptr<EpmdRegistration> registration;
   std::uint32_t creation = 0;
   std::unique_ptr<ProcessTable> table;
+  // Deadlines of the calls in flight, under one timer armed at the earliest: a timer per call
+  // would update the timerfd (a syscall) on every call.
+  using CallDeadlines = std::multimap<std::chrono::steady_clock::time_point, std::shared_ptr<CallState>>;
+  CallDeadlines call_deadlines;
+  asio::steady_timer call_timer{io};
+  std::chrono::steady_clock::time_point call_timer_at = std::chrono::steady_clock::time_point::max();
   std::optional<CorpusRecorder> corpus;
   std::mt19937 random;
   std::thread thread;
@@ -161,6 +187,18 @@ struct Node::Impl : RemoteSignals {
   };
   std::map<std::string, Pending> pending;                        // outgoing attempts by target
 };
+
+// A tuple of the given terms, moved in (a braced list would copy each one deeply).
+template <class... Terms>
+etf::Term tuple_of(Terms&&... elements) {
+  std::vector<etf::Term> v;
+  v.reserve(sizeof...(Terms));
+  (v.push_back(std::forward<Terms>(elements)), ...);
+  return etf::Term::tuple(std::move(v));
+}
+
+// The Ref of a gen:call tag [alias | Ref], read in place; nullopt for any other term.
+std::optional<etf::TermRef> alias_of_tag(const etf::TermRef& tag);
 
 // "Name" for a log line: the pid as <node.id.serial> or the atom text.
 std::string describe_pid(const etf::Pid& pid);

@@ -1,6 +1,8 @@
 #include "distspec/node/processes.hpp"
 
 #include <random>
+
+#include "distspec/etf/encode.hpp"
 #include <tuple>
 
 namespace distspec::node {
@@ -55,6 +57,15 @@ etf::Pid ProcessTable::spawn(MessageHandler handler, bool trap_exit) {
   return pid;
 }
 
+etf::Pid ProcessTable::spawn_tape_reader(TapeMessageHandler handler, bool trap_exit) {
+  etf::Pid pid = next_pid();
+  Process process;
+  process.tape_handler = std::make_shared<TapeMessageHandler>(std::move(handler));
+  process.trap_exit = trap_exit;
+  processes_.emplace(pid, std::move(process));
+  return pid;
+}
+
 bool ProcessTable::alive(const etf::Pid& pid) const { return processes_.count(pid) != 0; }
 
 void ProcessTable::set_trap_exit(const etf::Pid& pid, bool trap) {
@@ -69,8 +80,22 @@ etf::Reference ProcessTable::make_ref() {
 }
 
 void ProcessTable::deliver(const etf::Pid& to, Process& process, const etf::Term& message) {
+  if (process.tape_handler) {  // rare: local sends, the EXIT/DOWN messages built here
+    auto bytes = etf::encode(message);
+    if (auto tape = etf::decode_tape(bytes)) deliver(process, tape->root());
+    return;
+  }
   auto handler = process.handler;  // keeps the handler alive if it ends its own process
   if (handler && *handler) (*handler)(message);
+}
+
+void ProcessTable::deliver(Process& process, const etf::TermRef& message) {
+  if (auto handler = process.tape_handler) {  // a copy: the handler may end its own process
+    (*handler)(message);
+    return;
+  }
+  auto handler = process.handler;
+  if (handler && *handler) (*handler)(message.to_term());
 }
 
 bool ProcessTable::send(const etf::Pid& to, const etf::Term& message) {
@@ -78,6 +103,23 @@ bool ProcessTable::send(const etf::Pid& to, const etf::Term& message) {
   if (it == processes_.end()) return false;
   deliver(to, it->second, message);
   return true;
+}
+
+bool ProcessTable::send(const etf::Pid& to, const etf::TermRef& message) {
+  auto it = processes_.find(to);
+  if (it == processes_.end()) return false;
+  deliver(it->second, message);
+  return true;
+}
+
+bool ProcessTable::send_named(const std::string& name, const etf::TermRef& message) {
+  auto pid = whereis(name);
+  return pid && send(*pid, message);
+}
+
+bool ProcessTable::send_alias(const etf::Reference& alias, const etf::TermRef& message) {
+  auto it = aliases_.find(alias);
+  return it != aliases_.end() && send(it->second, message);
 }
 
 bool ProcessTable::send_named(const std::string& name, const etf::Term& message) {

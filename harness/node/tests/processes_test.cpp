@@ -5,6 +5,8 @@
 
 #include <set>
 
+#include "distspec/etf/encode.hpp"
+
 namespace distspec::node {
 namespace {
 
@@ -89,6 +91,36 @@ TEST(ProcessTable, NamesAndAliasesDeliverAndDieWithTheProcess) {
   EXPECT_FALSE(table.send_alias(alias, Term::atom("late")));
   EXPECT_FALSE(table.send(pid, Term::atom("late")));
   EXPECT_EQ(inbox.messages.size(), 3u);
+}
+
+// Messages on a tape (from another node) and owned Terms reach both kinds of process alike: a
+// tape reader gets a Term re-encoded, a Term handler gets the tape value converted.
+TEST(ProcessTable, TapeReadersAndTermHandlersGetTheSameMessages) {
+  RecordingSignals signals;
+  ProcessTable table("a@h", 1, signals);
+  Inbox inbox;
+  std::vector<Term> read;
+  auto term_pid = table.spawn(inbox.handler());
+  auto tape_pid = table.spawn_tape_reader([&](const etf::TermRef& m) { read.push_back(m.to_term()); });
+  ASSERT_TRUE(table.register_name("tape", tape_pid));
+  auto alias = table.create_alias(tape_pid);
+  const Term message = Term::tuple({Term::atom("$gen_call"), Term::pid(remote_pid(3)),
+                                    Term::list({Term::integer(1), Term::binary_copy(std::vector<std::uint8_t>{1, 2})})});
+  auto bytes = etf::encode(message);
+  auto tape = etf::decode_tape(bytes);
+  ASSERT_TRUE(tape.ok());
+  EXPECT_TRUE(table.send(term_pid, tape->root()));
+  EXPECT_TRUE(table.send(tape_pid, tape->root()));
+  EXPECT_TRUE(table.send_named("tape", tape->root()));
+  EXPECT_TRUE(table.send_alias(alias, tape->root()));
+  EXPECT_TRUE(table.send(tape_pid, message));  // an owned Term to a tape reader
+  ASSERT_EQ(inbox.messages.size(), 1u);
+  EXPECT_TRUE(inbox.messages[0] == message);
+  ASSERT_EQ(read.size(), 4u);
+  for (const Term& m : read) EXPECT_TRUE(m == message);
+  table.exit(tape_pid, Term::atom("normal"));
+  EXPECT_FALSE(table.send(tape_pid, tape->root()));
+  EXPECT_FALSE(table.send_named("tape", tape->root()));
 }
 
 TEST(ProcessTable, LocalMonitorGetsDownWithReasonAndNameMonitorNamesTheServer) {

@@ -33,8 +33,20 @@ void AtomCachePlan::add_index(std::string_view name, std::uint8_t index) {
   hashed_.emplace(name, index);
 }
 
+void AtomCachePlan::clear() {
+  refs.clear();
+  flat_.clear();
+  hashed_.clear();
+}
+
 AtomCachePlan AtomCacheOut::plan(std::span<const etf::Atom* const> atoms) {
   AtomCachePlan plan;
+  plan_into(plan, atoms);
+  return plan;
+}
+
+void AtomCacheOut::plan_into(AtomCachePlan& plan, std::span<const etf::Atom* const> atoms) {
+  plan.clear();
   std::bitset<kAtomCacheSlots> slot_used;  // slots taken by an earlier atom of this message
   for (const etf::Atom* atom : atoms) {
     if (plan.refs.size() == kMaxAtomCacheRefs) break;
@@ -48,7 +60,6 @@ AtomCachePlan AtomCacheOut::plan(std::span<const etf::Atom* const> atoms) {
     plan.add_index(atom->name, index);
     slot_used[slot] = true;
   }
-  return plan;
 }
 
 void collect_atoms(const etf::Term& root, std::vector<const etf::Atom*>& out) {

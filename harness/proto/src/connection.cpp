@@ -1,38 +1,32 @@
 #include "distspec/proto/connection.hpp"
 
+#include <utility>
+
 #include "distspec/etf/encode.hpp"
 
 namespace distspec::proto {
 
 namespace {
 
-// Decodes one term at `offset` of packet: with its own 131 (pass-through) or as a body (after a
-// header), with `view` resolving ATOM_CACHE_REF (null: no references allowed).
-Result<etf::Decoded, ConnectionError> decode_term_at(std::span<const std::uint8_t> packet,
-                                                     std::size_t offset, bool with_version,
-                                                     const etf::AtomCacheView* view,
-                                                     std::size_t max_depth,
-                                                     ConnectionErrorCode on_error) {
+// Decodes one term at `offset` of bytes into `tape` (reused): with its own 131 (pass-through) or as
+// a body (after a header), with `view` resolving ATOM_CACHE_REF (null: no references allowed).
+// Returns the bytes used.
+Result<std::size_t, ConnectionError> decode_tape_at(etf::TermTape& tape,
+                                                    std::span<const std::uint8_t> bytes,
+                                                    std::size_t offset, bool with_version,
+                                                    const etf::AtomCacheView* view,
+                                                    std::size_t max_depth,
+                                                    ConnectionErrorCode on_error) {
   etf::DecodeOptions options;
   options.atom_cache = view;
   options.max_depth = max_depth;
-  auto bytes = packet.subspan(offset);
-  auto decoded = with_version ? etf::decode(bytes, options) : etf::decode_body(bytes, options);
-  if (!decoded)
-    return ConnectionError{on_error, offset + decoded.error().offset,
-                           std::string(etf::to_string(decoded.error().code))};
-  return std::move(decoded).value();
-}
-
-Result<ControlMessage, ConnectionError> control_at(const etf::Term& term, std::size_t offset,
-                                                   const ControlOptions& options) {
-  auto control = control_from_term(term, options);
-  if (!control) {
-    ConnectionError e = control.error();
-    e.offset = offset;
-    return e;
-  }
-  return std::move(control).value();
+  auto rest = bytes.subspan(offset);
+  auto used = with_version ? etf::decode_tape_into(tape, rest, options)
+                           : etf::decode_tape_body_into(tape, rest, options);
+  if (!used)
+    return ConnectionError{on_error, offset + used.error().offset,
+                           std::string(etf::to_string(used.error().code))};
+  return used.value();
 }
 
 }  // namespace
@@ -43,7 +37,7 @@ ConnectionReceiver::ConnectionReceiver(ReceiverOptions options)
 Result<std::size_t, ConnectionError> ConnectionReceiver::put(std::span<const std::uint8_t> bytes) {
   if (error_) return *error_;
   std::size_t used = 0;
-  while (!event_ && used < bytes.size()) {
+  while (ready_ == Ready::Nothing && used < bytes.size()) {
     auto n = reader_.put(bytes.subspan(used));
     if (!n) {
       error_ = n.error();
@@ -52,67 +46,107 @@ Result<std::size_t, ConnectionError> ConnectionReceiver::put(std::span<const std
     used += n.value();
     if (!reader_.has_packet()) continue;
     reader_.take_into(packet_);
-    auto event = receive_packet(packet_);
-    if (!event) {
-      error_ = event.error();
+    auto ready = decode_packet(packet_);
+    if (!ready) {
+      error_ = ready.error();
       return *error_;
     }
-    if (event.value()) event_ = std::move(*event.value());
+    ready_ = ready.value();
   }
   return used;
 }
 
+std::optional<ConnectionEventView> ConnectionReceiver::take_view() {
+  Ready ready = std::exchange(ready_, Ready::Nothing);
+  if (ready == Ready::Nothing) return std::nullopt;
+  if (ready == Ready::Tick) return ConnectionEventView{TickEvent{}};
+  MessageView view{&control_, std::nullopt, kind_, refs_, fragments_};
+  if (has_payload_) view.payload = payload_tape_.root();
+  return ConnectionEventView{view};
+}
+
 std::optional<ConnectionEvent> ConnectionReceiver::take() {
-  std::optional<ConnectionEvent> event;
-  event.swap(event_);
+  Ready ready = std::exchange(ready_, Ready::Nothing);
+  if (ready == Ready::Nothing) return std::nullopt;
+  if (ready == Ready::Tick) return ConnectionEvent{TickEvent{}};
+  return materialize();
+}
+
+ConnectionEvent ConnectionReceiver::materialize() {
+  MessageEvent event{DistMessage{std::move(control_), std::nullopt}, kind_, refs_, fragments_};
+  if (has_payload_) event.message.payload = payload_tape_.root().to_term();
   return event;
 }
 
 Result<std::optional<ConnectionEvent>, ConnectionError> ConnectionReceiver::receive_packet(
     std::span<const std::uint8_t> packet) {
-  if (packet.empty()) return std::optional<ConnectionEvent>{TickEvent{}};
+  auto ready = decode_packet(packet);
+  if (!ready) return ready.error();
+  ready_ = Ready::Nothing;
+  switch (ready.value()) {
+    case Ready::Nothing: return std::optional<ConnectionEvent>{};
+    case Ready::Tick: return std::optional<ConnectionEvent>{TickEvent{}};
+    case Ready::Message: return std::optional<ConnectionEvent>{materialize()};
+  }
+  return std::optional<ConnectionEvent>{};
+}
+
+Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::decode_packet(
+    std::span<const std::uint8_t> packet) {
+  if (packet.empty()) return Ready::Tick;
   auto kind = classify_packet(packet, options_.mode);
   if (!kind) return kind.error();
   switch (kind.value()) {
-    case PacketKind::PassThrough: {
-      auto message = decode_pass_through(packet);
-      if (!message) return message.error();
-      return std::optional<ConnectionEvent>{std::move(message).value()};
-    }
+    case PacketKind::PassThrough:
+      return decode_pass_through(packet);
     case PacketKind::Header:
     case PacketKind::FragmentHeader:
       return decode_header(packet, kind.value());
     case PacketKind::FragmentCont:
       return decode_continuation(packet);
   }
-  return std::optional<ConnectionEvent>{};
+  return Ready::Nothing;
 }
 
-Result<MessageEvent, ConnectionError> ConnectionReceiver::decode_pass_through(
+Result<std::size_t, ConnectionError> ConnectionReceiver::decode_control(
+    std::span<const std::uint8_t> packet, std::size_t offset, bool with_version,
+    const etf::AtomCacheView* view) {
+  auto used = decode_tape_at(control_tape_, packet, offset, with_version, view,
+                             options_.max_term_depth, ConnectionErrorCode::BadControlTerm);
+  if (!used) return used.error();
+  auto control = control_from_tape(control_tape_.root(), options_.control);
+  if (!control) {
+    ConnectionError e = control.error();
+    e.offset = offset;
+    return e;
+  }
+  control_ = std::move(control).value();
+  return used.value();
+}
+
+Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::decode_pass_through(
     std::span<const std::uint8_t> packet) {
-  auto control_term = decode_term_at(packet, 1, true, nullptr, options_.max_term_depth,
-                                     ConnectionErrorCode::BadControlTerm);
-  if (!control_term) return control_term.error();
-  auto control = control_at(control_term->term, 1, options_.control);
-  if (!control) return control.error();
-  std::size_t pos = 1 + control_term->used;
-  MessageEvent event{DistMessage{std::move(control).value(), std::nullopt},
-                     PacketKind::PassThrough, {}, 1};
-  if (has_payload(op_of(event.message.control))) {
+  refs_.clear();
+  kind_ = PacketKind::PassThrough;
+  fragments_ = 1;
+  auto control_used = decode_control(packet, 1, true, nullptr);
+  if (!control_used) return control_used.error();
+  std::size_t pos = 1 + control_used.value();
+  has_payload_ = has_payload(op_of(control_));
+  if (has_payload_) {
     if (pos == packet.size()) return ConnectionError{ConnectionErrorCode::PayloadMissing, pos, {}};
-    auto payload = decode_term_at(packet, pos, true, nullptr, options_.max_term_depth,
-                                  ConnectionErrorCode::BadPayloadTerm);
-    if (!payload) return payload.error();
-    pos += payload->used;
-    event.message.payload = std::move(payload->term);
+    auto used = decode_tape_at(payload_tape_, packet, pos, true, nullptr, options_.max_term_depth,
+                               ConnectionErrorCode::BadPayloadTerm);
+    if (!used) return used.error();
+    pos += used.value();
     if (pos != packet.size()) return ConnectionError{ConnectionErrorCode::TrailingBytes, pos, {}};
   } else if (pos != packet.size()) {
     return ConnectionError{ConnectionErrorCode::PayloadExtra, pos, {}};
   }
-  return event;
+  return Ready::Message;
 }
 
-Result<std::optional<ConnectionEvent>, ConnectionError> ConnectionReceiver::decode_header(
+Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::decode_header(
     std::span<const std::uint8_t> packet, PacketKind kind) {
   std::size_t pos = 2;
   FragmentIds ids{0, 1};
@@ -129,71 +163,65 @@ Result<std::optional<ConnectionEvent>, ConnectionError> ConnectionReceiver::deco
   auto section = parse_atom_cache_section(packet.subspan(pos), pos, cache_);
   if (!section) return section.error();
   pos += section->used;
-  std::vector<AtomCacheRef> refs = std::move(section->refs);
-  etf::AtomCacheView view = make_atom_cache_view(refs);
-  auto control_term = decode_term_at(packet, pos, false, &view, options_.max_term_depth,
-                                     ConnectionErrorCode::BadControlTerm);
-  if (!control_term) return control_term.error();
-  auto control = control_at(control_term->term, pos, options_.control);
-  if (!control) return control.error();
-  pos += control_term->used;
+  refs_ = std::move(section->refs);
+  etf::AtomCacheView view = make_atom_cache_view(refs_);
+  auto control_used = decode_control(packet, pos, false, &view);
+  if (!control_used) return control_used.error();
+  pos += control_used.value();
 
   if (ids.fragment_id == 1) {
-    auto event = finish(std::move(control).value(), packet.subspan(pos), pos, std::move(refs));
-    if (!event) return event.error();
-    event->kind = kind;
-    return std::optional<ConnectionEvent>{std::move(event).value()};
+    kind_ = kind;
+    fragments_ = 1;
+    return finish(packet.subspan(pos), pos);
   }
-  if (!has_payload(op_of(control.value())))  // only payload bytes may follow in 'F' packets
+  if (!has_payload(op_of(control_)))  // only payload bytes may follow in 'F' packets
     return ConnectionError{ConnectionErrorCode::PayloadExtra, pos, "fragmented message without payload"};
   auto rest = packet.subspan(pos);
-  PendingMessage pending{std::move(refs), std::move(control).value(),
+  PendingMessage pending{std::move(refs_), std::move(control_),
                          std::vector<std::uint8_t>(rest.begin(), rest.end()), 0};
   auto begun = assembler_.begin(ids, std::move(pending));
   if (!begun) return begun.error();
-  return std::optional<ConnectionEvent>{};
+  return Ready::Nothing;
 }
 
-Result<std::optional<ConnectionEvent>, ConnectionError> ConnectionReceiver::decode_continuation(
+Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::decode_continuation(
     std::span<const std::uint8_t> packet) {
   auto ids = parse_fragment_ids(packet);
   if (!ids) return ids.error();
   auto done = assembler_.append(ids.value(), packet.subspan(kFragmentPrefixSize));
   if (!done) return done.error();
-  if (!done.value()) return std::optional<ConnectionEvent>{};
-  PendingMessage message = std::move(*done.value());
+  if (!done.value()) return Ready::Nothing;
+  PendingMessage& message = *done.value();
+  control_ = std::move(message.control);
+  refs_ = std::move(message.refs);
+  assembled_ = std::move(message.payload);  // the payload tape views these bytes
+  kind_ = PacketKind::FragmentHeader;
+  fragments_ = message.fragments;
   // Payload errors are reported at offset 0 of the assembled payload (kept in detail).
-  auto event = finish(std::move(message.control), message.payload, 0, std::move(message.refs));
-  if (!event) return event.error();
-  event->kind = PacketKind::FragmentHeader;
-  event->fragments = message.fragments;
-  return std::optional<ConnectionEvent>{std::move(event).value()};
+  return finish(assembled_, 0);
 }
 
-Result<MessageEvent, ConnectionError> ConnectionReceiver::finish(
-    ControlMessage control, std::span<const std::uint8_t> payload, std::size_t payload_offset,
-    std::vector<AtomCacheRef> refs) {
-  MessageEvent event{DistMessage{std::move(control), std::nullopt}, PacketKind::Header,
-                     std::move(refs), 1};
-  if (!has_payload(op_of(event.message.control))) {
+Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::finish(
+    std::span<const std::uint8_t> payload, std::size_t payload_offset) {
+  has_payload_ = has_payload(op_of(control_));
+  if (!has_payload_) {
     if (!payload.empty())
       return ConnectionError{ConnectionErrorCode::PayloadExtra, payload_offset, {}};
-    return event;
+    return Ready::Message;
   }
   if (payload.empty())
     return ConnectionError{ConnectionErrorCode::PayloadMissing, payload_offset, {}};
-  etf::AtomCacheView view = make_atom_cache_view(event.refs);
-  auto term = decode_term_at(payload, 0, false, &view, options_.max_term_depth,
+  etf::AtomCacheView view = make_atom_cache_view(refs_);
+  auto used = decode_tape_at(payload_tape_, payload, 0, false, &view, options_.max_term_depth,
                              ConnectionErrorCode::BadPayloadTerm);
-  if (!term) {
-    ConnectionError e = term.error();
+  if (!used) {
+    ConnectionError e = used.error();
     e.offset += payload_offset;
     return e;
   }
-  if (term->used != payload.size())
-    return ConnectionError{ConnectionErrorCode::TrailingBytes, payload_offset + term->used, {}};
-  event.message.payload = std::move(term->term);
-  return event;
+  if (used.value() != payload.size())
+    return ConnectionError{ConnectionErrorCode::TrailingBytes, payload_offset + used.value(), {}};
+  return Ready::Message;
 }
 
 ConnectionSender::ConnectionSender(SenderOptions options)
@@ -201,9 +229,16 @@ ConnectionSender::ConnectionSender(SenderOptions options)
 
 void ConnectionSender::write(std::vector<std::uint8_t>& out, const DistMessage& message,
                              bool use_atom_cache) {
-  etf::Term control = to_term(message.control);
+  // The usual operations are written from their fields; the rare ones through their tuple.
+  const bool direct = encodes_directly(message.control);
+  etf::Term control_tuple;
+  if (!direct) control_tuple = to_term(message.control);
   etf::EncodeOptions encode_options;
   encode_options.utf8_atoms = true;  // UTF8_ATOMS is mandatory in OTP 25
+  auto encode_control = [&](std::vector<std::uint8_t>& into) {
+    if (direct) encode_control_body(into, message.control, encode_options);
+    else etf::encode_body(into, control_tuple, encode_options);
+  };
 
   // One packet is encoded in place after a length placeholder: no intermediate buffers.
   auto begin_packet = [&out] {
@@ -223,7 +258,7 @@ void ConnectionSender::write(std::vector<std::uint8_t>& out, const DistMessage& 
     std::size_t at = begin_packet();
     out.push_back(kPassThroughTag);
     out.push_back(kVersionMagic);
-    etf::encode_body(out, control, encode_options);
+    encode_control(out);
     if (message.payload) {
       out.push_back(kVersionMagic);
       etf::encode_body(out, *message.payload, encode_options);
@@ -232,19 +267,21 @@ void ConnectionSender::write(std::vector<std::uint8_t>& out, const DistMessage& 
     return;
   }
 
-  AtomCachePlan plan;
+  plan_.clear();
   if (use_atom_cache && options_.mode.atom_cache) {
     atoms_.clear();
-    collect_atoms(control, atoms_);  // OTP sizes (and caches) the control first, then the payload
+    // OTP sizes (and caches) the control first, then the payload.
+    if (direct) collect_control_atoms(message.control, atoms_);
+    else collect_atoms(control_tuple, atoms_);
     if (message.payload) collect_atoms(*message.payload, atoms_);
-    plan = cache_.plan(atoms_);
-    if (!plan.refs.empty())
-      encode_options.atom_cache_index = [&plan](const etf::Atom& a) { return plan.index(a); };
+    cache_.plan_into(plan_, atoms_);
+    if (!plan_.refs.empty())
+      encode_options.atom_cache_index = [this](const etf::Atom& a) { return plan_.index(a); };
   }
   section_.clear();
-  write_atom_cache_section(section_, plan.refs);
+  write_atom_cache_section(section_, plan_.refs);
   scratch_.clear();
-  etf::encode_body(scratch_, control, encode_options);
+  encode_control(scratch_);
   std::size_t control_size = scratch_.size();
   if (message.payload) etf::encode_body(scratch_, *message.payload, encode_options);
 

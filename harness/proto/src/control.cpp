@@ -4,6 +4,8 @@
 #include <limits>
 #include <string>
 
+#include "distspec/etf/tape_values.hpp"
+
 namespace distspec::proto {
 
 namespace {
@@ -111,6 +113,94 @@ FieldResult field_from_term(const Term& t, Mfa& out) {
   return std::nullopt;
 }
 
+// ---- tape value -> field (the same checks and messages as from a Term) ----
+using etf::TermRef;
+
+etf::Pid pid_of(const TermRef& t) { return etf::to_pid(t.pid()); }
+etf::Reference reference_of(const TermRef& t) { return etf::to_reference(t.reference()); }
+
+FieldResult field_from_term(const TermRef& t, etf::Pid& out) {
+  if (t.kind() != Kind::Pid) return FieldError{"a pid"};
+  out = pid_of(t);
+  return std::nullopt;
+}
+FieldResult field_from_term(const TermRef& t, etf::Reference& out) {
+  if (t.kind() != Kind::Reference) return FieldError{"a reference"};
+  out = reference_of(t);
+  return std::nullopt;
+}
+FieldResult field_from_term(const TermRef& t, etf::Atom& out) {
+  if (t.kind() != Kind::Atom) return FieldError{"an atom"};
+  out.name.assign(t.atom_name());
+  return std::nullopt;
+}
+FieldResult field_from_term(const TermRef& t, Term& out) {
+  // Mostly the Unused '' of sends: an atom needs none of to_term()'s machinery.
+  out = t.kind() == Kind::Atom ? Term::atom(t.atom_name()) : t.to_term();
+  return std::nullopt;
+}
+FieldResult field_from_term(const TermRef& t, ProperList& out) {
+  if (t.kind() == Kind::List ? t.list_tail().kind() != Kind::Nil : t.kind() != Kind::Nil)
+    return FieldError{"a proper list"};
+  out.list = t.to_term();
+  return std::nullopt;
+}
+FieldResult field_from_term(const TermRef& t, std::uint32_t& out) {
+  if (t.kind() != Kind::Integer || t.integer() < 0 || t.integer() >= (1 << 27))
+    return FieldError{"an integer in 0..2^27-1"};
+  out = std::uint32_t(t.integer());
+  return std::nullopt;
+}
+FieldResult field_from_term(const TermRef& t, std::uint64_t& out) {
+  if (t.kind() == Kind::Integer && t.integer() > 0) {
+    out = std::uint64_t(t.integer());
+    return std::nullopt;
+  }
+  if (t.kind() == Kind::BigInteger && !t.big_negative() && t.big_magnitude().size() <= 8) {
+    std::uint64_t v = 0;
+    auto m = t.big_magnitude();
+    for (std::size_t i = m.size(); i-- > 0;) v = (v << 8) | m[i];
+    out = v;
+    return std::nullopt;
+  }
+  return FieldError{"a non-zero integer of at most 64 bits"};
+}
+FieldResult field_from_term(const TermRef& t, ProcessId& out) {
+  if (t.kind() == Kind::Pid) {
+    out = pid_of(t);
+    return std::nullopt;
+  }
+  if (t.kind() == Kind::Atom) {
+    out = etf::Atom{std::string(t.atom_name())};
+    return std::nullopt;
+  }
+  return FieldError{"a pid or an atom"};
+}
+FieldResult field_from_term(const TermRef& t, Mfa& out) {
+  if (t.kind() != Kind::Tuple || t.arity() != 3) return FieldError{"an {M, F, Arity} tuple"};
+  TermRef m = t.element(0), f = m.next(), a = f.next();
+  if (m.kind() != Kind::Atom || f.kind() != Kind::Atom || a.kind() != Kind::Integer ||
+      a.integer() < 0 || a.integer() > 255)
+    return FieldError{"an {M, F, Arity} tuple of atom, atom, 0..255"};
+  out = Mfa{etf::Atom{std::string(m.atom_name())}, etf::Atom{std::string(f.atom_name())},
+            std::uint32_t(a.integer())};
+  return std::nullopt;
+}
+
+// The elements of a control tuple on a tape: the true arity, and the first kMaxArity of them
+// (enough for every operation; a longer tuple fails the arity check before any is read).
+struct TapeElements {
+  static constexpr std::size_t kMaxArity = 8;
+  std::array<TermRef, kMaxArity> items;
+  std::size_t arity = 0;
+  explicit TapeElements(const TermRef& tuple) : arity(tuple.arity()) {
+    TermRef at = tuple.element(0);
+    for (std::size_t i = 0; i < arity && i < kMaxArity; ++i, at = at.next()) items[i] = at;
+  }
+  std::size_t size() const { return arity; }
+  const TermRef& operator[](std::size_t i) const { return items[i]; }
+};
+
 template <class M>
 Term message_to_term(const M& m) {
   std::vector<Term> elements;
@@ -119,8 +209,8 @@ Term message_to_term(const M& m) {
   return Term::tuple(std::move(elements));
 }
 
-template <class M>
-Result<ControlMessage, ConnectionError> message_from_elements(const std::vector<Term>& e) {
+template <class M, class Elements>
+Result<ControlMessage, ConnectionError> message_from_elements(const Elements& e) {
   M m{};
   constexpr std::size_t arity = 1 + std::tuple_size_v<decltype(m.fields())>;
   if (e.size() != arity)
@@ -145,29 +235,41 @@ Result<ControlMessage, ConnectionError> message_from_elements(const std::vector<
   return ControlMessage{std::move(m)};
 }
 
-// Decoders indexed by operation number (null = not an operation).
-using Decoder = Result<ControlMessage, ConnectionError> (*)(const std::vector<Term>&);
-constexpr std::array<Decoder, 37> make_decoders() {
-  std::array<Decoder, 37> d{};
-  d[1] = message_from_elements<Link>; d[2] = message_from_elements<Send>;
-  d[3] = message_from_elements<Exit>; d[4] = message_from_elements<Unlink>;
-  d[5] = message_from_elements<NodeLink>; d[6] = message_from_elements<RegSend>;
-  d[7] = message_from_elements<GroupLeader>; d[8] = message_from_elements<Exit2>;
-  d[12] = message_from_elements<SendTT>; d[13] = message_from_elements<ExitTT>;
-  d[16] = message_from_elements<RegSendTT>; d[18] = message_from_elements<Exit2TT>;
-  d[19] = message_from_elements<MonitorP>; d[20] = message_from_elements<DemonitorP>;
-  d[21] = message_from_elements<MonitorPExit>; d[22] = message_from_elements<SendSender>;
-  d[23] = message_from_elements<SendSenderTT>; d[24] = message_from_elements<PayloadExit>;
-  d[25] = message_from_elements<PayloadExitTT>; d[26] = message_from_elements<PayloadExit2>;
-  d[27] = message_from_elements<PayloadExit2TT>;
-  d[28] = message_from_elements<PayloadMonitorPExit>;
-  d[29] = message_from_elements<SpawnRequest>; d[30] = message_from_elements<SpawnRequestTT>;
-  d[31] = message_from_elements<SpawnReply>; d[32] = message_from_elements<SpawnReplyTT>;
-  d[33] = message_from_elements<AliasSend>; d[34] = message_from_elements<AliasSendTT>;
-  d[35] = message_from_elements<UnlinkId>; d[36] = message_from_elements<UnlinkIdAck>;
+// Decoders indexed by operation number (null = not an operation), from a Term's elements or a
+// tape's.
+template <class Elements>
+using Decoder = Result<ControlMessage, ConnectionError> (*)(const Elements&);
+template <class E>
+constexpr std::array<Decoder<E>, 37> make_decoders() {
+  std::array<Decoder<E>, 37> d{};
+  d[1] = message_from_elements<Link, E>; d[2] = message_from_elements<Send, E>;
+  d[3] = message_from_elements<Exit, E>; d[4] = message_from_elements<Unlink, E>;
+  d[5] = message_from_elements<NodeLink, E>; d[6] = message_from_elements<RegSend, E>;
+  d[7] = message_from_elements<GroupLeader, E>; d[8] = message_from_elements<Exit2, E>;
+  d[12] = message_from_elements<SendTT, E>; d[13] = message_from_elements<ExitTT, E>;
+  d[16] = message_from_elements<RegSendTT, E>; d[18] = message_from_elements<Exit2TT, E>;
+  d[19] = message_from_elements<MonitorP, E>; d[20] = message_from_elements<DemonitorP, E>;
+  d[21] = message_from_elements<MonitorPExit, E>; d[22] = message_from_elements<SendSender, E>;
+  d[23] = message_from_elements<SendSenderTT, E>; d[24] = message_from_elements<PayloadExit, E>;
+  d[25] = message_from_elements<PayloadExitTT, E>; d[26] = message_from_elements<PayloadExit2, E>;
+  d[27] = message_from_elements<PayloadExit2TT, E>;
+  d[28] = message_from_elements<PayloadMonitorPExit, E>;
+  d[29] = message_from_elements<SpawnRequest, E>; d[30] = message_from_elements<SpawnRequestTT, E>;
+  d[31] = message_from_elements<SpawnReply, E>; d[32] = message_from_elements<SpawnReplyTT, E>;
+  d[33] = message_from_elements<AliasSend, E>; d[34] = message_from_elements<AliasSendTT, E>;
+  d[35] = message_from_elements<UnlinkId, E>; d[36] = message_from_elements<UnlinkIdAck, E>;
   return d;
 }
-constexpr auto kDecoders = make_decoders();
+constexpr auto kDecoders = make_decoders<std::vector<Term>>();
+constexpr auto kTapeDecoders = make_decoders<TapeElements>();
+
+Result<ControlOp, ConnectionError> checked_op(std::int64_t n, const ControlOptions& options) {
+  auto op = control_op_from_number(n);
+  if (!op || (*op == ControlOp::NodeLink && !options.accept_node_link))
+    return ConnectionError{ConnectionErrorCode::UnknownOperation, 0,
+                           "operation " + std::to_string(n)};
+  return *op;
+}
 
 }  // namespace
 
@@ -240,11 +342,17 @@ Result<ControlMessage, ConnectionError> control_from_term(const Term& term,
   if (!tuple || tuple->elements.empty() || tuple->elements[0].kind() != Kind::Integer)
     return ConnectionError{ConnectionErrorCode::ControlNotTuple, 0, {}};
   std::int64_t n = tuple->elements[0].as_integer();
-  auto op = control_op_from_number(n);
-  if (!op || (*op == ControlOp::NodeLink && !options.accept_node_link))
-    return ConnectionError{ConnectionErrorCode::UnknownOperation, 0,
-                           "operation " + std::to_string(n)};
+  if (auto op = checked_op(n, options); !op) return op.error();
   return kDecoders[n](tuple->elements);
+}
+
+Result<ControlMessage, ConnectionError> control_from_tape(const etf::TermRef& term,
+                                                          const ControlOptions& options) {
+  if (term.kind() != Kind::Tuple || term.arity() == 0 || term.element(0).kind() != Kind::Integer)
+    return ConnectionError{ConnectionErrorCode::ControlNotTuple, 0, {}};
+  std::int64_t n = term.element(0).integer();
+  if (auto op = checked_op(n, options); !op) return op.error();
+  return kTapeDecoders[n](TapeElements(term));
 }
 
 }  // namespace distspec::proto

@@ -93,6 +93,36 @@ TEST(Connection, EveryMessageRoundTripsInEveryMode) {
   }
 }
 
+// take_view() (the node's path: control and payload read in place) sees what take() sees, with
+// the stream cut into chunks of every size up to 17 bytes.
+TEST(Connection, ViewsSeeWhatEventsSee) {
+  for (const Mode& mode : kModes) {
+    Bytes stream = stream_of_every_message(mode);
+    for (std::size_t chunk = 1; chunk <= 17; chunk += 4) {
+      ConnectionReceiver rx(ReceiverOptions{.mode = mode.header, .control = {.accept_node_link = true}});
+      Received r;
+      for (std::size_t at = 0; at < stream.size();) {
+        auto n = rx.put(std::span(stream).subspan(at, std::min(chunk, stream.size() - at)));
+        ASSERT_TRUE(n.ok()) << mode.name << " chunk " << chunk << ": " << n.error().detail;
+        at += n.value();
+        auto event = rx.take_view();
+        if (!event) continue;
+        if (std::holds_alternative<TickEvent>(*event)) {
+          ++r.ticks;
+          continue;
+        }
+        const MessageView& view = std::get<MessageView>(*event);
+        MessageEvent copy{DistMessage{*view.control, std::nullopt}, view.kind,
+                          {view.refs.begin(), view.refs.end()}, view.fragments};
+        if (view.payload) copy.message.payload = view.payload->to_term();
+        r.messages.push_back(std::move(copy));
+        EXPECT_FALSE(rx.take_view()) << "an event is taken once";
+      }
+      expect_every_message(r, mode.name);
+    }
+  }
+}
+
 // Every message once (cold cache), then a few again (old cache entries), cut in two at every
 // offset. The cost is quadratic in the stream size, so the 7-byte-fragment mode (the largest
 // stream) is left to the unsplit test above and to the random chunking below.

@@ -4,6 +4,9 @@
 
 #include <set>
 
+#include "distspec/etf/encode.hpp"
+#include "distspec/etf/text.hpp"
+#include "distspec/proto/atom_cache.hpp"
 #include "support/connection_fixtures.hpp"
 
 namespace distspec::proto {
@@ -15,6 +18,27 @@ using testing::make_pid;
 using testing::make_ref;
 
 ControlOptions with_node_link() { return ControlOptions{.accept_node_link = true}; }
+
+// control_from_term(), after checking that control_from_tape() on the same term, encoded and
+// read onto a tape, gives the same verdict: the same message, or the same error code and detail.
+Result<ControlMessage, ConnectionError> from_term_and_tape(const Term& term,
+                                                           const ControlOptions& options = {}) {
+  auto from_term = control_from_term(term, options);
+  auto bytes = etf::encode(term);
+  auto tape = etf::decode_tape(bytes);
+  EXPECT_TRUE(tape.ok());
+  if (!tape.ok()) return from_term;
+  auto from_tape = control_from_tape(tape->root(), options);
+  EXPECT_EQ(from_tape.ok(), from_term.ok()) << etf::format(term);
+  if (from_tape.ok() && from_term.ok()) {
+    EXPECT_TRUE(from_tape.value() == from_term.value()) << etf::format(term);
+  } else if (!from_tape.ok() && !from_term.ok()) {
+    EXPECT_EQ(from_tape.error().code, from_term.error().code) << etf::format(term);
+    EXPECT_EQ(from_tape.error().detail, from_term.error().detail) << etf::format(term);
+    EXPECT_EQ(from_tape.error().offset, from_term.error().offset) << etf::format(term);
+  }
+  return from_term;
+}
 
 TEST(Control, EveryOperationOfOtp25IsCovered) {
   std::set<int> ops;
@@ -32,11 +56,53 @@ TEST(Control, EveryOperationRoundTripsThroughItsTuple) {
     const auto& e = tuple.as_tuple().elements;
     ASSERT_FALSE(e.empty());
     EXPECT_EQ(e[0].as_integer(), int(op_of(m.control)));
-    auto back = control_from_term(tuple, with_node_link());
+    auto back = from_term_and_tape(tuple, with_node_link());
     ASSERT_TRUE(back.ok()) << to_string(op_of(m.control)) << ": " << back.error().detail;
     EXPECT_TRUE(back.value() == m.control) << to_string(op_of(m.control));
     EXPECT_EQ(has_payload(op_of(m.control)), m.payload.has_value()) << to_string(op_of(m.control));
   }
+}
+
+// The sender's path writes the control tuple from the fields: the same bytes and the same atoms,
+// in the same order, as the tuple through the term encoder, with atoms inline or cached, short
+// or over 255 bytes.
+TEST(Control, DirectEncodingWritesWhatTheTupleEncodes) {
+  auto messages = every_control_message();
+  std::string long_name;
+  for (int i = 0; i < 200; ++i) long_name += "\u00e9";  // 200 characters, 400 bytes
+  messages.push_back({RegSend{make_pid(long_name + "@vm", 1), kUnusedAtom, etf::Atom{long_name}},
+                      Term::atom("x")});
+  int direct = 0;
+  for (const auto& m : messages) {
+    const ControlOp op = op_of(m.control);
+    const bool rare = op == ControlOp::SpawnRequest || op == ControlOp::SpawnRequestTT ||
+                      op == ControlOp::SpawnReply || op == ControlOp::SpawnReplyTT ||
+                      op == ControlOp::UnlinkId || op == ControlOp::UnlinkIdAck;
+    EXPECT_EQ(encodes_directly(m.control), !rare) << to_string(op);
+    if (rare) continue;
+    ++direct;
+    const Term tuple = to_term(m.control);
+    std::vector<const etf::Atom*> from_fields, from_tuple;
+    collect_control_atoms(m.control, from_fields);
+    collect_atoms(tuple, from_tuple);
+    ASSERT_EQ(from_fields.size(), from_tuple.size()) << to_string(op);
+    for (std::size_t i = 0; i < from_fields.size(); ++i)
+      EXPECT_EQ(from_fields[i]->name, from_tuple[i]->name) << to_string(op);
+    for (int variant = 0; variant < 3; ++variant) {
+      etf::EncodeOptions options;
+      options.utf8_atoms = variant != 2;
+      if (variant == 1)  // every other atom cached
+        options.atom_cache_index = [](const etf::Atom& a) -> std::optional<std::uint8_t> {
+          if (a.name.size() % 2) return std::uint8_t(a.name.size() % 7);
+          return std::nullopt;
+        };
+      std::vector<std::uint8_t> written{1, 2}, expected{1, 2};  // appended after what is there
+      encode_control_body(written, m.control, options);
+      etf::encode_body(expected, tuple, options);
+      EXPECT_EQ(written, expected) << to_string(op) << " variant " << variant;
+    }
+  }
+  EXPECT_GT(direct, 20);
 }
 
 TEST(Control, TupleShapesMatchTheSpecTable) {
@@ -53,28 +119,28 @@ TEST(Control, TupleShapesMatchTheSpecTable) {
   // UNLINK_ID ids above 2^63 become bignums and come back.
   Term big = to_term(UnlinkId{0xffffffffffffffffull, c, c});
   EXPECT_EQ(big.as_tuple().elements[1].kind(), Term::Kind::BigInteger);
-  auto back = control_from_term(big);
+  auto back = from_term_and_tape(big);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(std::get<UnlinkId>(back.value()).id, 0xffffffffffffffffull);
 }
 
 TEST(Control, NodeLinkIsRejectedUnlessAsked) {
-  auto r = control_from_term(Term::tuple({Term::integer(5)}));
+  auto r = from_term_and_tape(Term::tuple({Term::integer(5)}));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ConnectionErrorCode::UnknownOperation);
-  EXPECT_TRUE(control_from_term(Term::tuple({Term::integer(5)}), with_node_link()).ok());
+  EXPECT_TRUE(from_term_and_tape(Term::tuple({Term::integer(5)}), with_node_link()).ok());
 }
 
 TEST(Control, NonTuplesAndUnknownOperationsAreRejected) {
   auto pid = Term::pid(make_pid("c@vm", 1));
   for (const Term& t : {Term::atom("link"), Term::tuple({}), Term::tuple({Term::atom("x"), pid}),
                         Term::list({Term::integer(1)}), Term::tuple({Term::float_(1.0), pid})}) {
-    auto r = control_from_term(t);
+    auto r = from_term_and_tape(t);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, ConnectionErrorCode::ControlNotTuple);
   }
   for (std::int64_t n : {0, 9, 10, 11, 14, 15, 17, 37, 99, -1, 1000000}) {
-    auto r = control_from_term(Term::tuple({Term::integer(n), pid}));
+    auto r = from_term_and_tape(Term::tuple({Term::integer(n), pid}));
     ASSERT_FALSE(r.ok()) << n;
     EXPECT_EQ(r.error().code, ConnectionErrorCode::UnknownOperation) << n;
   }
@@ -88,7 +154,7 @@ TEST(Control, EveryOperationRejectsEveryWrongArity) {
       if (arity == e.size()) continue;
       std::vector<Term> elements(e.begin(), e.begin() + std::min(arity, e.size()));
       while (elements.size() < arity) elements.push_back(Term::atom("extra"));
-      auto r = control_from_term(Term::tuple(elements), with_node_link());
+      auto r = from_term_and_tape(Term::tuple(elements), with_node_link());
       ASSERT_FALSE(r.ok()) << to_string(op_of(m.control)) << " arity " << arity;
       EXPECT_EQ(r.error().code, ConnectionErrorCode::WrongArity);
     }
@@ -107,7 +173,7 @@ TEST(Control, EveryTypedElementRejectsAWrongType) {
       for (const Term& w : wrong) {
         std::vector<Term> elements = e;
         elements[i] = w;
-        auto r = control_from_term(Term::tuple(elements), with_node_link());
+        auto r = from_term_and_tape(Term::tuple(elements), with_node_link());
         if (r.ok()) continue;  // an any-term element
         EXPECT_EQ(r.error().code, ConnectionErrorCode::BadElement);
         EXPECT_NE(r.error().detail.find("element " + std::to_string(i + 1)), std::string::npos)
@@ -123,7 +189,7 @@ TEST(Control, ElementRangesAreChecked) {
   auto c = make_pid("c@vm", 9);
   auto ref = Term::reference(make_ref("c@vm", 1));
   auto bad = [](const Term& t) {
-    auto r = control_from_term(t);
+    auto r = from_term_and_tape(t);
     return !r.ok() && r.error().code == ConnectionErrorCode::BadElement;
   };
   // UNLINK_ID: id 0, negative, above 64 bits.

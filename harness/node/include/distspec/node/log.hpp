@@ -5,6 +5,8 @@
 // accepted. The sink is replaceable so tests can assert on the exact lines.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -33,6 +35,25 @@ class Logger {
 
  private:
   LogSink sink_;
+};
+
+// How many per-message lines a node writes: the first `lines_per_second` of each second (0 = every
+// one). A node serving thousands of calls a second would otherwise spend a write(2) and a
+// formatted line per message, more than the message itself costs; connections, rejections and
+// errors are never limited.
+class MessageLogBudget {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit MessageLogBudget(std::size_t lines_per_second = 0) : limit_(lines_per_second) {}
+  // Whether the line of a message arriving at `now` is written. `dropped` is set to the number of
+  // lines left out since an earlier second (report it before the line), else 0.
+  bool admit(Clock::time_point now, std::size_t& dropped);
+
+ private:
+  std::size_t limit_;
+  Clock::time_point second_start_{};
+  std::size_t admitted_ = 0;
+  std::size_t dropped_ = 0;
 };
 
 }  // namespace distspec::node

@@ -51,6 +51,9 @@ struct NodeOptions {
   std::chrono::milliseconds setup_time{7'000};  // net_setuptime: per handshake step
   std::optional<std::string> record_corpus_dir;  // every handshake message and term seen
   LogSink log = stderr_log_sink();
+  // Lines for received messages: the first this many of each second, then a count (see
+  // MessageLogBudget); 0 logs every message.
+  std::size_t message_lines_per_second = 20;
 };
 
 struct NodeError {

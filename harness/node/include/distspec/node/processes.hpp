@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "distspec/etf/tape.hpp"
 #include "distspec/etf/term.hpp"
 
 namespace distspec::node {
@@ -59,6 +60,10 @@ class RemoteSignals {
 };
 
 using MessageHandler = std::function<void(const etf::Term& message)>;
+// A handler that reads its messages in place (the node's own servers and callers): a message
+// from another node reaches it as the receiver decoded it, without an owned Term. A Term sent
+// to such a process (a local send, the table's EXIT/DOWN messages) is encoded and read back.
+using TapeMessageHandler = std::function<void(const etf::TermRef& message)>;
 
 class ProcessTable {
  public:
@@ -69,6 +74,7 @@ class ProcessTable {
   bool is_local(const etf::Pid& pid) const;
 
   etf::Pid spawn(MessageHandler handler, bool trap_exit = false);
+  etf::Pid spawn_tape_reader(TapeMessageHandler handler, bool trap_exit = false);
   bool alive(const etf::Pid& pid) const;
   void set_trap_exit(const etf::Pid& pid, bool trap);
   // The process ends with `reason` (links, monitors, names and aliases as described above).
@@ -85,6 +91,10 @@ class ProcessTable {
   bool send(const etf::Pid& to, const etf::Term& message);
   bool send_named(const std::string& name, const etf::Term& message);
   bool send_alias(const etf::Reference& alias, const etf::Term& message);
+  // The same for a message on a tape (from another node); valid only during the call.
+  bool send(const etf::Pid& to, const etf::TermRef& message);
+  bool send_named(const std::string& name, const etf::TermRef& message);
+  bool send_alias(const etf::Reference& alias, const etf::TermRef& message);
 
   etf::Reference create_alias(const etf::Pid& owner);
   // Makes an existing reference (e.g. a monitor reference, as gen:call does) an alias of owner.
@@ -120,7 +130,9 @@ class ProcessTable {
 
  private:
   struct Process {
-    std::shared_ptr<MessageHandler> handler;  // shared: a handler may end its own process
+    // One of the two is set. Shared: a handler may end its own process.
+    std::shared_ptr<MessageHandler> handler;
+    std::shared_ptr<TapeMessageHandler> tape_handler;
     bool trap_exit = false;
     std::set<etf::Pid, PidLess> links;
     std::set<std::string> names;
@@ -136,6 +148,7 @@ class ProcessTable {
 
   etf::Pid next_pid();
   void deliver(const etf::Pid& to, Process& process, const etf::Term& message);
+  void deliver(Process& process, const etf::TermRef& message);
   void fire_down(const etf::Reference& ref, const Monitor& monitor, const etf::Term& reason);
   etf::Term down_object(const Monitor& monitor) const;
 

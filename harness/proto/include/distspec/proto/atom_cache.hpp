@@ -47,6 +47,7 @@ struct AtomCachePlan {
   std::vector<AtomCacheRef> refs;
   std::optional<std::uint8_t> index(const etf::Atom& atom) const;
   void add_index(std::string_view name, std::uint8_t index);
+  void clear();  // empty, keeping the buffers (a sender plans every message into one plan)
 
  private:
   // A message names a handful of atoms: a flat list beats hashing until it grows.
@@ -69,6 +70,8 @@ class AtomCacheOut {
   // whose slot is already taken by another atom of the same message stays inline; the New flag is
   // set only when the slot held a different atom. Updates the table.
   AtomCachePlan plan(std::span<const etf::Atom* const> atoms);
+  // The same into `plan` (cleared first), reusing its buffers.
+  void plan_into(AtomCachePlan& plan, std::span<const etf::Atom* const> atoms);
 
   const etf::Atom* get(std::uint16_t slot) const {
     return slot < kAtomCacheSlots && slots_[slot] ? &*slots_[slot] : nullptr;

@@ -17,6 +17,7 @@
 
 #include "distspec/etf/decode.hpp"
 #include "distspec/etf/result.hpp"
+#include "distspec/etf/tape.hpp"
 #include "distspec/proto/atom_cache.hpp"
 #include "distspec/proto/connection_error.hpp"
 #include "distspec/proto/control.hpp"
@@ -43,14 +44,27 @@ struct MessageEvent {
 };
 using ConnectionEvent = std::variant<TickEvent, MessageEvent>;
 
+// A received message as views into the receiver (the node's path: no owned payload Term is
+// built). Valid until the next put(), receive_packet() or take().
+struct MessageView {
+  const ControlMessage* control = nullptr;
+  std::optional<etf::TermRef> payload;   // present exactly when has_payload(op_of(*control))
+  PacketKind kind = PacketKind::Header;
+  std::span<const AtomCacheRef> refs;
+  std::size_t fragments = 1;
+};
+using ConnectionEventView = std::variant<TickEvent, MessageView>;
+
 class ConnectionReceiver {
  public:
   explicit ConnectionReceiver(ReceiverOptions options);
 
   // Stream interface: consumes bytes until one event is ready or the input is used up; returns
-  // the bytes consumed. Call take() after every put().
+  // the bytes consumed. Call take() (or take_view()) after every put().
   Result<std::size_t, ConnectionError> put(std::span<const std::uint8_t> bytes);
   std::optional<ConnectionEvent> take();
+  // The ready event as views (see MessageView); the event counts as taken.
+  std::optional<ConnectionEventView> take_view();
 
   // Packet interface (what put() uses): one unframed packet, empty = tick. Returns no event for
   // a fragment that is not the last of its message. Error offsets are offsets in the packet.
@@ -61,22 +75,35 @@ class ConnectionReceiver {
   std::size_t fragments_in_flight() const { return assembler_.in_flight(); }
 
  private:
-  Result<MessageEvent, ConnectionError> decode_pass_through(std::span<const std::uint8_t> packet);
-  Result<std::optional<ConnectionEvent>, ConnectionError> decode_header(
-      std::span<const std::uint8_t> packet, PacketKind kind);
-  Result<std::optional<ConnectionEvent>, ConnectionError> decode_continuation(
-      std::span<const std::uint8_t> packet);
-  Result<MessageEvent, ConnectionError> finish(ControlMessage control,
-                                               std::span<const std::uint8_t> payload,
-                                               std::size_t payload_offset,
-                                               std::vector<AtomCacheRef> refs);
+  enum class Ready : std::uint8_t { Nothing, Tick, Message };
+  // Decodes one packet into the members below (views into `packet`, which must stay alive).
+  Result<Ready, ConnectionError> decode_packet(std::span<const std::uint8_t> packet);
+  Result<Ready, ConnectionError> decode_pass_through(std::span<const std::uint8_t> packet);
+  Result<Ready, ConnectionError> decode_header(std::span<const std::uint8_t> packet,
+                                               PacketKind kind);
+  Result<Ready, ConnectionError> decode_continuation(std::span<const std::uint8_t> packet);
+  // The control term at `offset` into control_, with `with_version` when it starts with 131.
+  Result<std::size_t, ConnectionError> decode_control(std::span<const std::uint8_t> packet,
+                                                      std::size_t offset, bool with_version,
+                                                      const etf::AtomCacheView* view);
+  Result<Ready, ConnectionError> finish(std::span<const std::uint8_t> payload,
+                                        std::size_t payload_offset);
+  ConnectionEvent materialize();
 
   ReceiverOptions options_;
   PacketReader reader_;
   AtomCacheIn cache_;
   FragmentAssembler assembler_;
-  std::vector<std::uint8_t> packet_;  // the packet being decoded (its buffer is reused)
-  std::optional<ConnectionEvent> event_;
+  std::vector<std::uint8_t> packet_;     // the packet being decoded (its buffer is reused)
+  std::vector<std::uint8_t> assembled_;  // the payload of the last assembled fragmented message
+  // The decoded message (buffers reused across messages).
+  Ready ready_ = Ready::Nothing;
+  ControlMessage control_;
+  etf::TermTape control_tape_, payload_tape_;
+  bool has_payload_ = false;
+  PacketKind kind_ = PacketKind::Header;
+  std::vector<AtomCacheRef> refs_;
+  std::size_t fragments_ = 1;
   std::optional<ConnectionError> error_;
 };
 
@@ -110,6 +137,7 @@ class ConnectionSender {
   std::vector<std::uint8_t> scratch_;  // the message body, reused across messages
   std::vector<std::uint8_t> section_;  // its atom cache section
   std::vector<const etf::Atom*> atoms_;
+  AtomCachePlan plan_;  // the references of the message being written (buffers reused)
 };
 
 }  // namespace distspec::proto

@@ -15,8 +15,11 @@
 #include <string_view>
 #include <tuple>
 #include <variant>
+#include <vector>
 
+#include "distspec/etf/encode.hpp"
 #include "distspec/etf/result.hpp"
+#include "distspec/etf/tape.hpp"
 #include "distspec/etf/term.hpp"
 #include "distspec/proto/connection_error.hpp"
 
@@ -154,6 +157,20 @@ etf::Term to_term(const ControlMessage& message);
 // BadElement (detail: "element N: expected ...").
 Result<ControlMessage, ConnectionError> control_from_term(const etf::Term& term,
                                                           const ControlOptions& options = {});
+// The same from a value on a tape (the receiver's path: no owned control Term is built), with the
+// same verdict and error for every input.
+Result<ControlMessage, ConnectionError> control_from_tape(const etf::TermRef& term,
+                                                          const ControlOptions& options = {});
+
+// The sender's path, without building the control tuple. encodes_directly() is false for the
+// operations with spawn or unlink-id fields (encode those through to_term()); for the others:
+// collect_control_atoms() appends the atoms of the tuple in the order collect_atoms(to_term(m))
+// meets them (pointing into `message`), and encode_control_body() appends exactly the bytes
+// etf::encode_body(out, to_term(message), options) appends.
+bool encodes_directly(const ControlMessage& message);
+void collect_control_atoms(const ControlMessage& message, std::vector<const etf::Atom*>& out);
+void encode_control_body(std::vector<std::uint8_t>& out, const ControlMessage& message,
+                         const etf::EncodeOptions& options);
 
 struct DistMessage {
   ControlMessage control;
