@@ -90,7 +90,9 @@ TEST(TermOrderBeam, PidsPortsAndReferencesSortAsTheBeamSorts) {
       ASSERT_TRUE(exactly_equal(terms[i], beam_order[i]))
           << "round " << round << ", position " << i << ": we sort " << format(terms[i])
           << " there, the BEAM sorts " << format(beam_order[i]);
-      if (i > 0) EXPECT_TRUE(compare(beam_order[i - 1], beam_order[i]) <= 0) << "round " << round << ", position " << i;
+      if (i > 0) {
+        EXPECT_TRUE(compare(beam_order[i - 1], beam_order[i]) <= 0) << "round " << round << ", position " << i;
+      }
     }
   }
 }

@@ -64,7 +64,7 @@ struct BeamNodeOptions {
   bool hidden = false;
   bool elixir = false;           // `elixir --sname` with the tutorial's PingPong module loaded
   bool start_ping_pong = false;  // elixir only: PingPong.start_link/1 before the eval loop
-  std::vector<std::string> extra_erl_args;  // e.g. {"-kernel", "net_ticktime", "4"}
+  std::vector<std::string> extra_erl_args{};  // e.g. {"-kernel", "net_ticktime", "4"}
   bool wait_ready = true;        // false for a node that is expected not to come up
 };
 
