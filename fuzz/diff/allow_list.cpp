@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string_view>
+#include <vector>
 
 #include "support/etf_canonical.hpp"
 
@@ -37,9 +38,74 @@ bool has_atom_with_nul(const etf::Term& t, int depth) {
   }
   return false;
 }
+
+std::uint32_t be32(std::span<const std::uint8_t> in, std::size_t at) {
+  return (std::uint32_t(in[at]) << 24) | (std::uint32_t(in[at + 1]) << 16) | (std::uint32_t(in[at + 2]) << 8) | in[at + 3];
+}
+
+// Calls visit(tag, position) for every term erl_interface reads in an input our decoder accepted
+// (131 first, not COMPRESSED), in ei's order, with our decoder's lengths. Not inside a
+// NEW_FUN_EXT's free variables: ei_decode_fun copies those as raw bytes. Stops when visit returns
+// true (and then returns true).
+template <class Visit>
+bool any_ei_term(std::span<const std::uint8_t> in, Visit visit) {
+  std::vector<std::uint64_t> left{1};  // terms still to read per open compound
+  std::size_t pos = 1;
+  while (!left.empty()) {
+    if (left.back() == 0) {
+      left.pop_back();
+      continue;
+    }
+    --left.back();
+    if (pos >= in.size()) return false;
+    const std::uint8_t tag = in[pos];
+    if (visit(tag, pos)) return true;
+    const std::size_t rest = in.size() - pos;
+    if (tag == 104 && rest >= 2) {  // SMALL_TUPLE_EXT
+      left.push_back(in[pos + 1]);
+      pos += 2;
+    } else if ((tag == 105 || tag == 108 || tag == 116) && rest >= 5) {  // LARGE_TUPLE, LIST, MAP
+      const std::uint64_t n = be32(in, pos + 1);
+      left.push_back(tag == 105 ? n : tag == 108 ? n + 1 : 2 * n);  // a list's tail is one more term
+      pos += 5;
+    } else {
+      auto term = etf::decode_body(in.subspan(pos));
+      if (!term) return false;
+      pos += term->used;
+    }
+  }
+  return false;
+}
+
+// A NEW_FUN_EXT ei reads whose Size field is not the length of the fields that follow it.
+bool has_new_fun_with_wrong_size(std::span<const std::uint8_t> in) {
+  return any_ei_term(in, [&](std::uint8_t tag, std::size_t at) {
+    if (tag != 112 || in.size() - at < 5) return false;
+    auto fun = etf::decode_body(in.subspan(at));
+    return fun && be32(in, at + 1) != fun->used - 1;
+  });
+}
+
+// A FLOAT_EXT ei reads whose text has ',' (the decimal point BEAM also accepts).
+bool has_float_text_with_comma(std::span<const std::uint8_t> in) {
+  return any_ei_term(in, [&](std::uint8_t tag, std::size_t at) {
+    return tag == 99 && in.size() - at >= 32 && std::find(in.begin() + at + 1, in.begin() + at + 32, ',') != in.begin() + at + 32;
+  });
+}
+
+// A PORT_EXT or NEW_PORT_EXT ei reads whose 32-bit ID has its top bit set.
+bool has_32bit_port_id_with_top_bit(std::span<const std::uint8_t> in) {
+  return any_ei_term(in, [&](std::uint8_t tag, std::size_t at) {
+    if (tag != 102 && tag != 89) return false;
+    auto node = etf::decode_body(in.subspan(at + 1));
+    const std::size_t id_at = at + 1 + (node ? node->used : 0);
+    return node && in.size() - id_at >= 4 && (in[id_at] & 0x80) != 0;
+  });
+}
 }  // namespace
 
 std::optional<std::string_view> allowed_beam_difference(const Disagreement& d) {
+  if (d.kind == DiffKind::OracleCrash) return std::nullopt;  // the BEAM process died: always a finding
   // Patterns are looked for in what a top-level COMPRESSED term inflates to.
   const auto inflated = inflate_envelope(d.input);
   const std::span<const std::uint8_t> body = inflated ? std::span<const std::uint8_t>(*inflated) : d.input;
@@ -68,6 +134,19 @@ std::optional<std::string_view> allowed_ei_difference(const Disagreement& d) {
     return "COMPRESSED terms: ei has no zlib support (ei_decode_* reject tag 80)";
   if (d.kind == DiffKind::Term && d.our_term && has_atom_with_nul(*d.our_term, 0))
     return "ei atoms are NUL-terminated C strings: an atom holding a NUL byte comes back cut";
+  // Any kind (and a crash of ei): after a wrong Size, ei reads the rest of the input from the
+  // wrong place, or past its end.
+  if (has_new_fun_with_wrong_size(d.input))
+    return "NEW_FUN_EXT whose Size field is not its length: ei_decode_fun takes the free variables "
+           "to be Size minus the fields read (copied raw, decode_fun.c), binary_to_term and we ignore "
+           "Size and read NumFree terms (term-format.md §3.10)";
+  if (d.kind == DiffKind::Term && has_32bit_port_id_with_top_bit(d.input))
+    return "PORT_EXT/NEW_PORT_EXT with an ID of 2^31 or more: ei_decode_port reads it with get32be, "
+           "whose int result is sign-extended into the 64-bit erlang_port id (putget.h), and writes "
+           "it back as a V4_PORT_EXT of a different id";
+  if (d.kind == DiffKind::Term && has_float_text_with_comma(d.input))
+    return "FLOAT_EXT text with ',' as the decimal point: BEAM's sys_chars_to_double accepts it (and "
+           "we do), ei_decode_double's sscanf(\"%lf\") stops at the ',' and keeps the integer part";
   return std::nullopt;
 }
 

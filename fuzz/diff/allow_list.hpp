@@ -10,14 +10,14 @@
 
 namespace distspec::fuzz {
 
-enum class DiffKind { AcceptReject, Used, Term };
+enum class DiffKind { AcceptReject, Used, Term, OracleCrash };
 
 struct Disagreement {
   DiffKind kind;
   std::span<const std::uint8_t> input;
   const etf::DecodeError* our_error;  // null when we accepted
   const etf::Term* our_term;          // null when we rejected
-  bool oracle_accepted;
+  bool oracle_accepted;  // false when the oracle crashed
 };
 
 // The reason this disagreement is expected, or nullopt when it is a finding.

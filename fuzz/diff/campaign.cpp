@@ -61,6 +61,7 @@ const char* kind_name(DiffKind k) {
     case DiffKind::AcceptReject: return "accept-reject";
     case DiffKind::Used: return "used";
     case DiffKind::Term: return "term";
+    case DiffKind::OracleCrash: return "oracle-crash";
   }
   return "?";
 }
@@ -90,10 +91,11 @@ class Campaign {
     auto ours = etf::decode(input);
     if (options_.against == Oracle::Ei && !ours.ok()) return std::nullopt;
     const OracleVerdict theirs = oracle_.judge(input);
-    if (theirs.status == OracleVerdict::Status::Crashed) return Finding{"oracle-crash", std::nullopt};
     const bool accepted = theirs.status == OracleVerdict::Status::Accepted;
     std::optional<DiffKind> kind;
-    if (ours.ok() != accepted) {
+    if (theirs.status == OracleVerdict::Status::Crashed) {
+      kind = DiffKind::OracleCrash;
+    } else if (ours.ok() != accepted) {
       kind = DiffKind::AcceptReject;
     } else if (!ours.ok()) {
       last_agreement_ = &summary_.both_reject;

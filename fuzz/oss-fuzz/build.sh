@@ -7,7 +7,13 @@
 # nlohmann-json, openssl, erlang): the top-level CMakeLists.txt looks for all of them.
 # Local try: CC=clang-14 CXX=clang++-14 CFLAGS="-fsanitize=address,fuzzer-no-link" \
 #   CXXFLAGS="$CFLAGS" LIB_FUZZING_ENGINE=-fsanitize=fuzzer OUT=/tmp/out fuzz/oss-fuzz/build.sh
+# The source tree: the one this script sits in (fuzz/oss-fuzz/), else the working directory
+# (OSS-Fuzz and ClusterFuzzLite copy build.sh to $SRC and run it from the project's WORKDIR),
+# else $SRC/distspec.
 root="$(cd "$(dirname "$0")/../.." && pwd)"
+for candidate in "$root" "$PWD" "${SRC:-}/distspec"; do
+  if [ -f "$candidate/fuzz/targets.sh" ]; then root="$(cd "$candidate" && pwd)"; break; fi
+done
 build="${WORK:-/tmp}/distspec-oss-fuzz-build"
 source "$root/fuzz/targets.sh"
 

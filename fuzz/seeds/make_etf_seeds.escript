@@ -5,6 +5,9 @@
 %% 40-digit hash); other files, such as regression-<sha1> crash inputs, are kept:
 %%   CORPORA_DIR/etf_decode/  term_to_binary/1,2 of every term below (plain, compressed,
 %%                            minor_version 0 and 2, deterministic);
+%%   CORPORA_DIR/etf_models/  the same encodings, each also with trailing bytes (a second term)
+%%                            and cut short by one byte (where the decoder's models could
+%%                            disagree on bytes used, verdict or error offset);
 %%   CORPORA_DIR/etf_text/    io_lib:format("~w") and "~p" of the terms that hold no pid, port,
 %%                            reference or fun (their text form is distspec's own).
 -mode(compile).
@@ -13,12 +16,14 @@ main(Args) ->
     Root = case Args of [Dir] -> Dir; [] -> filename:join(script_root(), "corpora") end,
     Terms = terms(),
     Decode = lists:usort(lists:flatmap(fun encodings/1, Terms)),
+    Models = lists:usort(lists:flatmap(fun model_variants/1, Decode)),
     Text = lists:usort([iolist_to_binary(io_lib:format(F, [T]))
                         || T <- Terms, printable_in_erlang_syntax(T), F <- ["~w", "~p"]]),
     N1 = write_all(filename:join(Root, "etf_decode"), Decode),
     N2 = write_all(filename:join(Root, "etf_text"), Text),
-    io:format("etf_decode: ~b seeds, etf_text: ~b seeds (OTP ~s)~n",
-              [N1, N2, erlang:system_info(otp_release)]).
+    N3 = write_all(filename:join(Root, "etf_models"), Models),
+    io:format("etf_decode: ~b seeds, etf_text: ~b seeds, etf_models: ~b seeds (OTP ~s)~n",
+              [N1, N2, N3, erlang:system_info(otp_release)]).
 
 script_root() ->
     filename:dirname(filename:dirname(filename:dirname(filename:absname(escript:script_name())))).
@@ -41,6 +46,11 @@ encodings(T) ->
          ++ [term_to_binary(T, [{minor_version, 2}]) || has(fun is_atom/1, T)]
          ++ [term_to_binary(T, [deterministic]) || is_map(T), map_size(T) > 32],
     [Plain | Extra].
+
+%% An encoding as is, followed by another term's bytes (binary_to_term/1 ignores them, [used] and
+%% decode_exact do not), and without its last byte (an error at the end of the input).
+model_variants(Bin) ->
+    [Bin, <<Bin/binary, (term_to_binary(trailing))/binary>>, binary:part(Bin, 0, byte_size(Bin) - 1)].
 
 has(Pred, T) ->
     Pred(T) orelse
