@@ -19,6 +19,7 @@ Connection::Connection(Node::Impl& node, tcp::socket socket, Role role, std::str
   auto remote = socket_.remote_endpoint(ec);
   endpoint_ = ec ? "?" : remote.address().to_string() + ":" + std::to_string(remote.port());
   socket_.set_option(tcp::no_delay(true), ec);  // as OTP's dist sockets
+  socket_.non_blocking(true, ec);  // write_next() tries a direct write that must never block
   proto::HandshakeOptions base;
   base.own_name = node.options.name;
   base.flags = node.options.flags ? *node.options.flags : node_flags(node.options.hidden);
@@ -88,7 +89,14 @@ void Connection::read() {
   auto self = shared_from_this();
   socket_.async_read_some(asio::buffer(buffer_), [self](boost::system::error_code ec, std::size_t n) {
     if (self->phase_ == Phase::Closed || self->closing_) return;
-    if (n > 0) self->on_bytes({self->buffer_.data(), n});
+    if (n > 0) {
+      // What this input produces leaves in one write at the end of this handler, not from a
+      // posted handler: a posted one costs a scheduler round (an extra epoll_wait) per message.
+      self->handling_input_ = true;
+      self->on_bytes({self->buffer_.data(), n});
+      self->handling_input_ = false;
+      self->write_next();
+    }
     if (self->phase_ == Phase::Closed || self->closing_) return;
     if (ec) {
       if (self->phase_ == Phase::Handshake) {
@@ -249,7 +257,8 @@ void Connection::send(const proto::DistMessage& message, bool queued) {
 }
 
 void Connection::schedule_flush() {
-  if (writing_ || flush_scheduled_) return;  // a running write picks pending_ up when it ends
+  // A running write picks pending_ up when it ends; the input handler writes when it returns.
+  if (writing_ || flush_scheduled_ || handling_input_) return;
   flush_scheduled_ = true;
   asio::post(node_.io, [self = shared_from_this()] {
     self->flush_scheduled_ = false;
@@ -259,9 +268,21 @@ void Connection::schedule_flush() {
 
 void Connection::write_next() {
   if (writing_ || pending_.empty() || phase_ == Phase::Closed) return;
-  writing_ = true;
-  in_flight_.swap(pending_);
   if (ticks_) ticks_->on_sent();
+  // Straight to the socket first: when it takes everything (the usual case) there is no write
+  // operation and no completion handler; what it does not take goes asynchronously.
+  boost::system::error_code ec;
+  const std::size_t written = socket_.write_some(asio::buffer(pending_), ec);
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again)
+    return finish_close("write failed: " + ec.message());
+  if (written == pending_.size()) {
+    pending_.clear();
+    if (closing_) finish_close(close_reason_);
+    return;
+  }
+  writing_ = true;
+  in_flight_.assign(pending_.begin() + std::ptrdiff_t(written), pending_.end());
+  pending_.clear();
   auto self = shared_from_this();
   asio::async_write(socket_, asio::buffer(in_flight_), [self](boost::system::error_code ec, std::size_t) {
     self->writing_ = false;

@@ -82,11 +82,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<proto::TickPolicy> ticks_;
   proto::DistFlags flags_ = 0;
   // Output is corked: what one event produces (a monitor and a request, replies to a batch of
-  // messages) is appended to pending_ and leaves in one write after the handler returns.
+  // messages) is appended to pending_ and leaves in one write after the handler returns: the
+  // read handler writes at its end, other events through one posted flush.
   std::vector<std::uint8_t> pending_;
   std::vector<std::uint8_t> in_flight_;  // the buffer async_write is sending
   bool writing_ = false;
   bool flush_scheduled_ = false;
+  bool handling_input_ = false;  // inside the read handler, which writes pending_ when done
   bool closing_ = false;       // close() called; finish_close() once the final status is out
   std::string close_reason_;
   std::array<std::uint8_t, 65536> buffer_{};
