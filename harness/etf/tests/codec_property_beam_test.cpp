@@ -21,16 +21,11 @@
 namespace distspec::etf {
 namespace {
 
+using testing::seed_for;
+
 using testing::Bytes;
 using testing::RandomTermOptions;
 using testing::shared_beam_oracle;
-
-std::uint64_t seed_for(const char* test) {
-  std::uint64_t seed = std::random_device{}();
-  if (const char* env = std::getenv("DISTSPEC_SEED")) seed = std::strtoull(env, nullptr, 10);
-  std::cout << test << ": seed " << seed << " (DISTSPEC_SEED=" << seed << " to replay)\n";
-  return seed;
-}
 
 std::string hex(const Bytes& b) {
   std::string s;

@@ -17,6 +17,8 @@
 namespace distspec::etf {
 namespace {
 
+using testing::seed_for;
+
 using Bytes = std::vector<std::uint8_t>;
 
 TermTape tape_of(const Bytes& b, const DecodeOptions& o = {}) {
@@ -285,13 +287,6 @@ TEST(Tape, CompressedBinariesViewTheInflatedBytes) {
   Term viewed = moved.root().to_term(true);
   moved = TermTape();  // the view keeps the inflated bytes alive
   EXPECT_EQ(viewed, t);
-}
-
-std::uint64_t seed_for(const char* test) {
-  std::uint64_t seed = std::random_device{}();
-  if (const char* env = std::getenv("DISTSPEC_SEED")) seed = std::strtoull(env, nullptr, 10);
-  std::cout << test << ": seed " << seed << " (DISTSPEC_SEED=" << seed << " to replay)\n";
-  return seed;
 }
 
 // Random terms (with pids, ports, refs and funs), their encodings and mutations: the tape, reused

@@ -14,19 +14,15 @@
 #include "distspec/etf/encode.hpp"
 #include "distspec/etf/text.hpp"
 #include "support/beam_oracle.hpp"
+#include "support/random_term.hpp"
 
 namespace distspec::etf {
 namespace {
 
+using testing::seed_for;
+
 using testing::Bytes;
 using testing::shared_beam_oracle;
-
-std::uint64_t seed_for(const char* test) {
-  std::uint64_t seed = std::random_device{}();
-  if (const char* env = std::getenv("DISTSPEC_SEED")) seed = std::strtoull(env, nullptr, 10);
-  std::cout << test << ": seed " << seed << " (DISTSPEC_SEED=" << seed << " to replay)\n";
-  return seed;
-}
 
 // Node names that share prefixes (so their order depends on length and on later bytes), one UTF-8.
 const char* const kNodes[] = {"a@h", "a@hh", "b@h", "zz@h", "\xCE\xBB@h", "a@h2"};

@@ -17,6 +17,7 @@
 #include "distspec/etf/encode.hpp"
 #include "distspec/etf/text.hpp"
 #include "support/beam_oracle.hpp"
+#include "support/random_term.hpp"
 #include "text_term_generator.hpp"
 
 namespace distspec::etf {
@@ -154,13 +155,6 @@ void expect_prints_as_beam(const std::vector<Term>& terms) {
   }
 }
 
-std::uint64_t test_seed() {
-  std::uint64_t seed = std::random_device{}();
-  if (const char* s = std::getenv("DISTSPEC_SEED")) seed = std::stoull(s);
-  std::cout << "seed " << seed << " (set DISTSPEC_SEED to repeat)\n";
-  return seed;
-}
-
 TEST(TextBeam, FloatsAtTheNotationBoundaries) {
   std::vector<Term> terms;
   for (int e = -330; e <= 310; ++e) {
@@ -179,7 +173,7 @@ TEST(TextBeam, FloatsAtTheNotationBoundaries) {
   for (double x : {0.0, -0.0, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 0.1, 0.2,
                    0.3, 1.0 / 3, 2.0 / 3, 100.0, 1000.0, 12345678901234567.0, 1.0e22, 1.0e23})
     terms.push_back(Term::float_(x));
-  std::mt19937_64 rng(test_seed());
+  std::mt19937_64 rng(testing::seed_for("TextBeam"));
   testing::TermGenerator gen(rng());
   for (int i = 0; i < 2000; ++i) {
     std::uint64_t bits = rng();
@@ -205,13 +199,13 @@ TEST(TextBeam, AtomsNeedingQuotesAndEscapes) {
                         "else", "true", "nil", "", "_", "_a", "a_", "A", "aB@9_", "\xCE\xBB",
                         "a\xCE\xBB", "\xF0\x9F\x98\x80", "\xE2\x82\xAC", "\xC4\x80", "a\xC3\xBF"})
     terms.push_back(Term::atom(w));
-  testing::TermGenerator gen(test_seed());
+  testing::TermGenerator gen(testing::seed_for("TextBeam"));
   for (int i = 0; i < 500; ++i) terms.push_back(Term::atom(gen.atom_name()));
   expect_prints_as_beam(terms);
 }
 
 TEST(TextBeam, GeneratedTerms) {
-  testing::TermGenerator gen(test_seed(), {.node_containers = false, .large_maps = false});
+  testing::TermGenerator gen(testing::seed_for("TextBeam"), {.node_containers = false, .large_maps = false});
   std::vector<Term> terms;
   for (int i = 0; i < 600; ++i) terms.push_back(gen.term());
   expect_prints_as_beam(terms);
@@ -246,7 +240,7 @@ TEST(TextBeam, DecodedLargeMapsPrintAsBeam) {
     expressions.push_back("maps:from_list([{integer_to_list(I), {I}} || I <- lists:seq(1, " +
                           std::to_string(n) + ")])");
   }
-  testing::TermGenerator gen(test_seed(), {.node_containers = false, .large_maps = true});
+  testing::TermGenerator gen(testing::seed_for("TextBeam"), {.node_containers = false, .large_maps = true});
   for (int i = 0; i < 300; ++i) {
     std::string e;
     expression(e, gen.term());

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "distspec/etf/text.hpp"
+#include "support/random_term.hpp"
 #include "text_term_generator.hpp"
 
 namespace distspec::etf {
@@ -244,10 +245,7 @@ TEST(TextParse, NestingIsLimited) {
 
 // parse(format(t), Latin1) == t for every term, and format() is stable through parse().
 TEST(TextParse, FormatThenParseIsAFixedPoint) {
-  std::uint64_t seed = std::random_device{}();
-  if (const char* s = std::getenv("DISTSPEC_SEED")) seed = std::stoull(s);
-  std::cout << "seed " << seed << " (set DISTSPEC_SEED to repeat)\n";
-  testing::TermGenerator gen(seed);
+  testing::TermGenerator gen(testing::seed_for("TextParse.FormatThenParseIsAFixedPoint"));
   for (int i = 0; i < 3000; ++i) {
     Term t = gen.term();
     std::string text = format(t);

@@ -2,9 +2,19 @@
 
 #include <bit>
 #include <cmath>
+#include <cstdlib>
+#include <iostream>
 #include <limits>
+#include <random>
 
 namespace distspec::etf::testing {
+
+std::uint64_t seed_for(const char* test) {
+  std::uint64_t seed = std::random_device{}();
+  if (const char* env = std::getenv("DISTSPEC_SEED")) seed = std::strtoull(env, nullptr, 10);
+  std::cout << test << ": seed " << seed << " (DISTSPEC_SEED=" << seed << " to replay)\n";
+  return seed;
+}
 
 RandomTerms::RandomTerms(std::uint64_t seed, RandomTermOptions options)
     : rng_(seed), options_(std::move(options)) {}

@@ -11,6 +11,10 @@
 
 namespace distspec::etf::testing {
 
+// The seed of a property test: DISTSPEC_SEED when set (to replay a run), else a random one;
+// printed with the test's name either way.
+std::uint64_t seed_for(const char* test);
+
 struct RandomTermOptions {
   int max_depth = 4;
   bool large_maps = true;           // sometimes more than 32 keys (BEAM writes those in hash order)
