@@ -112,24 +112,10 @@ bool ProcessTable::send(const etf::Pid& to, const etf::TermRef& message) {
   return true;
 }
 
-bool ProcessTable::send_named(const std::string& name, const etf::TermRef& message) {
-  auto pid = whereis(name);
-  return pid && send(*pid, message);
-}
-
-bool ProcessTable::send_alias(const etf::Reference& alias, const etf::TermRef& message) {
+std::optional<etf::Pid> ProcessTable::alias_owner(const etf::Reference& alias) const {
   auto it = aliases_.find(alias);
-  return it != aliases_.end() && send(it->second, message);
-}
-
-bool ProcessTable::send_named(const std::string& name, const etf::Term& message) {
-  auto pid = whereis(name);
-  return pid && send(*pid, message);
-}
-
-bool ProcessTable::send_alias(const etf::Reference& alias, const etf::Term& message) {
-  auto it = aliases_.find(alias);
-  return it != aliases_.end() && send(it->second, message);
+  if (it == aliases_.end()) return std::nullopt;
+  return it->second;
 }
 
 etf::Reference ProcessTable::create_alias(const etf::Pid& owner) {

@@ -87,14 +87,22 @@ class ProcessTable {
   void unregister_name(const std::string& name);
   std::optional<etf::Pid> whereis(const std::string& name) const;
 
-  // Mailbox delivery; false (message dropped, as the runtime does) when nobody is there.
+  // Mailbox delivery; false (message dropped, as the runtime does) when nobody is there. A
+  // message on a tape (from another node) is valid only during the call.
   bool send(const etf::Pid& to, const etf::Term& message);
-  bool send_named(const std::string& name, const etf::Term& message);
-  bool send_alias(const etf::Reference& alias, const etf::Term& message);
-  // The same for a message on a tape (from another node); valid only during the call.
   bool send(const etf::Pid& to, const etf::TermRef& message);
-  bool send_named(const std::string& name, const etf::TermRef& message);
-  bool send_alias(const etf::Reference& alias, const etf::TermRef& message);
+  // To a registered name or an alias; Message is etf::Term or etf::TermRef.
+  template <class Message>
+  bool send_named(const std::string& name, const Message& message) {
+    auto pid = whereis(name);
+    return pid && send(*pid, message);
+  }
+  template <class Message>
+  bool send_alias(const etf::Reference& alias, const Message& message) {
+    auto owner = alias_owner(alias);
+    return owner && send(*owner, message);
+  }
+  std::optional<etf::Pid> alias_owner(const etf::Reference& alias) const;
 
   etf::Reference create_alias(const etf::Pid& owner);
   // Makes an existing reference (e.g. a monitor reference, as gen:call does) an alias of owner.
