@@ -120,4 +120,59 @@ void Term::destroy_nested() noexcept {
   }
 }
 
+void Term::copy_from(const Term& other) {
+  if (!is_container(other.kind())) {
+    value_ = other.value_;
+    return;
+  }
+  thread_local int depth = 0;
+  if (depth >= kRecursiveCopyDepth) return copy_nested(other);
+  struct DepthGuard {
+    int& depth;
+    explicit DepthGuard(int& d) : depth(d) { ++depth; }
+    ~DepthGuard() { --depth; }
+  } guard(depth);
+  value_ = other.value_;
+}
+
+void Term::copy_nested(const Term& other) {
+  // Each container is copied with its children left as [], and each child queued with the place
+  // its copy goes: a term nested N deep takes N iterations instead of N stack frames.
+  std::vector<std::pair<const Term*, Term*>> work{{&other, this}};
+  auto queue = [&work](const std::vector<Term>& from, std::vector<Term>& to) {
+    to.resize(from.size());
+    for (std::size_t i = 0; i < from.size(); ++i) work.emplace_back(&from[i], &to[i]);
+  };
+  while (!work.empty()) {
+    const auto [from, to] = work.back();
+    work.pop_back();
+    if (const auto* tuple = std::get_if<Tuple>(&from->value_)) {
+      queue(tuple->elements, to->value_.emplace<Tuple>().elements);
+    } else if (const auto* list = std::get_if<List>(&from->value_)) {
+      auto& copy = to->value_.emplace<List>();
+      queue(list->elements, copy.elements);
+      if (!list->tail.is_nil()) {
+        copy.tail.storage() = std::make_unique<Term>();
+        work.emplace_back(list->tail.get(), copy.tail.storage().get());
+      }
+    } else if (const auto* map = std::get_if<Map>(&from->value_)) {
+      auto& copy = to->value_.emplace<Map>();
+      copy.pairs.resize(map->pairs.size());
+      for (std::size_t i = 0; i < map->pairs.size(); ++i) {
+        work.emplace_back(&map->pairs[i].first, &copy.pairs[i].first);
+        work.emplace_back(&map->pairs[i].second, &copy.pairs[i].second);
+      }
+    } else if (const auto* boxed = std::get_if<Boxed<LocalFun>>(&from->value_);
+               boxed && boxed->get()) {
+      const LocalFun& fun = **boxed;
+      LocalFun shell{fun.arity, fun.uniq, fun.index, fun.module, fun.old_index, fun.old_uniq,
+                     fun.pid, {}};
+      auto& copy = to->value_.emplace<Boxed<LocalFun>>(std::move(shell));
+      queue(fun.free_vars, copy.get_mutable()->free_vars);
+    } else {
+      to->value_ = from->value_;  // not a container: nothing nested to recurse into
+    }
+  }
+}
+
 }  // namespace distspec::etf

@@ -115,7 +115,7 @@ std::vector<Term> one(Term t) {  // no initializer_list: that would copy (deeply
   return v;
 }
 
-TEST(Term, DeepTermsAreDestroyedComparedWithoutRecursion) {
+TEST(Term, DeepTermsAreDestroyedComparedAndCopiedWithoutRecursion) {
   constexpr int kDepth = 100'000;
   auto build = [] {
     Term t = Term::nil();
@@ -133,6 +133,29 @@ TEST(Term, DeepTermsAreDestroyedComparedWithoutRecursion) {
     pairs.emplace_back(i(d), std::move(maps));
     maps = Term::map(std::move(pairs));
   }
+  Term funs = Term::nil();  // closures holding closures
+  for (int d = 0; d < kDepth; ++d) {
+    LocalFun fun;
+    fun.module = Atom{"m"};
+    fun.free_vars = one(std::move(funs));
+    funs = Term::local_fun(std::move(fun));
+  }
+  Term tails = Term::nil();  // improper lists nested through their tails
+  for (int d = 0; d < kDepth; ++d) tails = Term::list(one(i(d)), Term::tuple(one(std::move(tails))));
+  // Copies (construction and assignment) of each shape, past the recursive copy depth.
+  for (const Term* deep : {&x, &lists, &maps, &funs, &tails}) {
+    Term copy = *deep;
+    EXPECT_TRUE(exactly_equal(copy, *deep));
+    Term assigned = a("before");
+    assigned = *deep;
+    EXPECT_TRUE(exactly_equal(assigned, *deep));
+  }
+  // A copy is independent of its source: destroying the source leaves the copy whole.
+  Term survivor = [&] {
+    Term source = build();
+    return Term(source);
+  }();
+  EXPECT_TRUE(exactly_equal(survivor, y));
 }
 
 }  // namespace

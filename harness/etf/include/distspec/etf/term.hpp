@@ -172,9 +172,14 @@ class Term {
   };
 
   Term() : value_(Nil{}) {}  // []
-  Term(const Term&) = default;
+  // Copies recurse only kRecursiveCopyDepth levels deep; deeper containers (a decoded term may be
+  // nested 100 000 deep) are copied from a heap work list, as the destructor tears them down.
+  Term(const Term& other) : value_(Nil{}) { copy_from(other); }
   Term(Term&&) noexcept = default;
-  Term& operator=(const Term&) = default;
+  Term& operator=(const Term& other) {
+    if (this != &other) *this = Term(other);
+    return *this;
+  }
   Term& operator=(Term&&) noexcept = default;
   ~Term() {
     const Kind k = kind();
@@ -266,6 +271,10 @@ class Term {
   }
   // Tears down nested containers with a heap work list instead of recursion.
   void destroy_nested() noexcept;
+  static constexpr int kRecursiveCopyDepth = 512;
+  void copy_from(const Term& other);
+  // Copies other (a container) level by level with a heap work list instead of recursion.
+  void copy_nested(const Term& other);
   Value value_;
 };
 
