@@ -49,18 +49,19 @@ etf::Pid ProcessTable::next_pid() {
 }
 
 etf::Pid ProcessTable::spawn(MessageHandler handler, bool trap_exit) {
-  etf::Pid pid = next_pid();
   Process process;
   process.handler = std::make_shared<MessageHandler>(std::move(handler));
-  process.trap_exit = trap_exit;
-  processes_.emplace(pid, std::move(process));
-  return pid;
+  return add_process(std::move(process), trap_exit);
 }
 
 etf::Pid ProcessTable::spawn_tape_reader(TapeMessageHandler handler, bool trap_exit) {
-  etf::Pid pid = next_pid();
   Process process;
   process.tape_handler = std::make_shared<TapeMessageHandler>(std::move(handler));
+  return add_process(std::move(process), trap_exit);
+}
+
+etf::Pid ProcessTable::add_process(Process process, bool trap_exit) {
+  etf::Pid pid = next_pid();
   process.trap_exit = trap_exit;
   processes_.emplace(pid, std::move(process));
   return pid;

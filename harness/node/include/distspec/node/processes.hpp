@@ -155,6 +155,7 @@ class ProcessTable {
   };
 
   etf::Pid next_pid();
+  etf::Pid add_process(Process process, bool trap_exit);  // under a fresh pid
   void deliver(const etf::Pid& to, Process& process, const etf::Term& message);
   void deliver(Process& process, const etf::TermRef& message);
   void fire_down(const etf::Reference& ref, const Monitor& monitor, const etf::Term& reason);
