@@ -146,9 +146,10 @@ bool Connection::handshake_input(std::span<const std::uint8_t>& bytes) {
         continue;
       }
       case proto::HandshakeState::AwaitAliveDecision: {
-        // We only dial nodes we have no connection to, so this attempt is the one to keep.
+        // The peer still holds a connection from us: replace it, unless it is one we have up (then
+        // this attempt is the superfluous one).
         auto* initiator = static_cast<proto::Initiator*>(machine_.get());
-        auto answered = initiator->answer_alive(true);
+        auto answered = initiator->answer_alive(node_.up_connection(peer_) == nullptr);
         flush_handshake_output();
         if (!answered) {
           handshake_failed();

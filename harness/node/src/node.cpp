@@ -109,12 +109,19 @@ proto::ExistingConnection Node::Impl::existing(const std::string& peer) const {
 }
 
 void Node::Impl::on_simultaneous(const std::string& peer, const Connection* keep) {
-  // The peer's attempt wins: drop ours, keep its waiters and queue for the incoming connection.
+  // The peer's attempt wins: drop ours wherever it is (still asking epmd, or connecting: a dial
+  // left running would reach the peer once this connection is up, and replace it), and keep its
+  // waiters and queue for the incoming connection.
   auto it = pending.find(peer);
-  if (it == pending.end() || !it->second.connection) return;
-  auto ours = std::move(it->second.connection);
+  if (it == pending.end()) return;
+  it->second.peer_attempt = keep;
   log.info("simultaneous connect with " + peer + ": keeping the incoming connection");
-  ours->close("simultaneous connect: the peer's attempt wins");
+  if (auto ours = std::move(it->second.connection)) ours->close("simultaneous connect: the peer's attempt wins");
+}
+
+Node::Impl::Pending* Node::Impl::dialling(const std::string& node) {
+  auto it = pending.find(node);
+  return it == pending.end() || it->second.peer_attempt ? nullptr : &it->second;
 }
 
 void Node::Impl::connect_async(const std::string& node, ConnectDone done) {
@@ -137,7 +144,7 @@ void Node::Impl::dial(const std::string& node) {
   std::string alive = target.value().alive;
   async_port_please(io, host, options.epmd_port, alive,
                     [this, node, host](Result<proto::epmd::Port2Reply, EpmdFailure> reply) {
-    if (!pending.count(node)) return;
+    if (!dialling(node)) return;
     if (!reply || reply.value().result != 0) {
       log.info("connection attempt to " + node + ": " +
                (reply ? std::string("not registered in epmd") : reply.error().message));
@@ -147,21 +154,21 @@ void Node::Impl::dial(const std::string& node) {
     auto port = reply.value().node.port;
     resolver->async_resolve(host, std::to_string(port),
                             [this, node, resolver](boost::system::error_code ec, tcp::resolver::results_type r) {
-      if (!pending.count(node)) return;
+      if (!dialling(node)) return;
       if (ec) {
         log.info("connection attempt to " + node + ": cannot resolve host: " + ec.message());
         return fail_pending(node);
       }
       auto socket = std::make_shared<tcp::socket>(io);
       asio::async_connect(*socket, r, [this, node, socket](boost::system::error_code ec, const tcp::endpoint&) {
-        auto it = pending.find(node);
-        if (it == pending.end()) return;
+        auto* attempt = dialling(node);
+        if (!attempt) return;
         if (ec) {
           log.info("connection attempt to " + node + ": " + ec.message());
           return fail_pending(node);
         }
         auto connection = std::make_shared<Connection>(*this, std::move(*socket), Connection::Role::Initiator, node);
-        it->second.connection = connection;
+        attempt->connection = connection;
         connections.insert(connection);
         connection->start();
       });
@@ -190,7 +197,10 @@ void Node::Impl::on_up(const std::shared_ptr<Connection>& connection) {
   if (auto it = pending.find(peer); it != pending.end()) {
     waiters = std::move(it->second.waiters);
     queued = std::move(it->second.queued);
+    auto other_attempt = std::move(it->second.connection);
     pending.erase(it);
+    // Connected by the peer's attempt while ours was in its handshake: ours is not needed.
+    if (other_attempt && other_attempt != connection) other_attempt->close("connected by the peer's attempt");
   }
   for (auto& message : queued) connection->send(message, true);
   for (auto& w : waiters) w(true);
@@ -204,6 +214,10 @@ void Node::Impl::on_closed(const std::shared_ptr<Connection>& connection, const 
     log.info("node down: " + peer + " (" + reason + ")");
     table->node_down(peer);
     return;
+  }
+  if (auto it = pending.find(peer); it != pending.end() && it->second.peer_attempt == connection.get()) {
+    log.info("connection attempt to " + peer + ": the peer's attempt, which won, failed");
+    return fail_pending(peer);
   }
   if (connection->role() == Connection::Role::Initiator) {
     auto it = pending.find(peer);

@@ -184,9 +184,14 @@ struct Node::Impl : RemoteSignals {
   std::map<std::string, std::shared_ptr<Connection>> up;         // by peer name
   struct Pending {
     std::shared_ptr<Connection> connection;  // null while asking epmd or after 'nok'
+    // Set when we answered the peer's own attempt with ok_simultaneous: our dial stops wherever it
+    // is, and the waiters wait for that incoming connection (or fail with it).
+    const Connection* peer_attempt = nullptr;
     std::vector<ConnectDone> waiters;
     std::vector<proto::DistMessage> queued;  // sent in order once up
   };
+  // The attempt to `node` while our own dial to it should go on (not abandoned to the peer's).
+  Pending* dialling(const std::string& node);
   std::map<std::string, Pending> pending;                        // outgoing attempts by target
 };
 
