@@ -18,7 +18,6 @@
 #include "distspec/etf/text.hpp"
 #include "support/beam_oracle.hpp"
 #include "support/random_term.hpp"
-#include "text_term_generator.hpp"
 
 namespace distspec::etf {
 namespace {
@@ -174,7 +173,7 @@ TEST(TextBeam, FloatsAtTheNotationBoundaries) {
                    0.3, 1.0 / 3, 2.0 / 3, 100.0, 1000.0, 12345678901234567.0, 1.0e22, 1.0e23})
     terms.push_back(Term::float_(x));
   std::mt19937_64 rng(testing::seed_for("TextBeam"));
-  testing::TermGenerator gen(rng());
+  testing::RandomTerms gen(rng());
   for (int i = 0; i < 2000; ++i) {
     std::uint64_t bits = rng();
     double v = std::bit_cast<double>(bits);
@@ -199,15 +198,15 @@ TEST(TextBeam, AtomsNeedingQuotesAndEscapes) {
                         "else", "true", "nil", "", "_", "_a", "a_", "A", "aB@9_", "\xCE\xBB",
                         "a\xCE\xBB", "\xF0\x9F\x98\x80", "\xE2\x82\xAC", "\xC4\x80", "a\xC3\xBF"})
     terms.push_back(Term::atom(w));
-  testing::TermGenerator gen(testing::seed_for("TextBeam"));
+  testing::RandomTerms gen(testing::seed_for("TextBeam"));
   for (int i = 0; i < 500; ++i) terms.push_back(Term::atom(gen.atom_name()));
   expect_prints_as_beam(terms);
 }
 
 TEST(TextBeam, GeneratedTerms) {
-  testing::TermGenerator gen(testing::seed_for("TextBeam"), {.node_containers = false, .large_maps = false});
+  testing::RandomTerms gen(testing::seed_for("TextBeam"), {.large_maps = false});
   std::vector<Term> terms;
-  for (int i = 0; i < 600; ++i) terms.push_back(gen.term());
+  for (int i = 0; i < 600; ++i) terms.push_back(gen.next());
   expect_prints_as_beam(terms);
 }
 
@@ -240,10 +239,10 @@ TEST(TextBeam, DecodedLargeMapsPrintAsBeam) {
     expressions.push_back("maps:from_list([{integer_to_list(I), {I}} || I <- lists:seq(1, " +
                           std::to_string(n) + ")])");
   }
-  testing::TermGenerator gen(testing::seed_for("TextBeam"), {.node_containers = false, .large_maps = true});
+  testing::RandomTerms gen(testing::seed_for("TextBeam"), {.large_maps = true});
   for (int i = 0; i < 300; ++i) {
     std::string e;
-    expression(e, gen.term());
+    expression(e, gen.next());
     expressions.push_back(std::move(e));
   }
   expect_beam_bytes_survive_text(expressions, true);
