@@ -15,11 +15,11 @@
 #include <stdexcept>
 
 #include "diff/allow_list.hpp"
-#include "diff/beam_oracle.hpp"
 #include "diff/ei_oracle.hpp"
 #include "diff/oracle.hpp"
 #include "distspec/etf/decode.hpp"
 #include "distspec/etf/text.hpp"
+#include "distspec/process/beam_oracle.hpp"
 #include "support/etf_mutator.hpp"
 
 namespace distspec::fuzz {
@@ -28,27 +28,38 @@ using Bytes = std::vector<std::uint8_t>;
 // One kind of disagreement usually has one cause: keep a few examples, count the rest.
 constexpr std::uint64_t kMaxSavedPerKind = 20;
 
+// binary_to_term/2 in one long-lived runtime, restarted when it dies (an input that kills it twice
+// is a Crashed verdict) and before its atom table fills (every accepted atom stays for its life).
 class BeamDecoderOracle final : public DecoderOracle {
  public:
-  explicit BeamDecoderOracle(std::string erl) : beam_(std::move(erl)) {}
+  explicit BeamDecoderOracle(const std::string& erl) : beam_(erl) {}
   std::string_view name() const override { return "beam"; }
   OracleVerdict judge(std::span<const std::uint8_t> input) override {
-    auto answer = beam_.binary_to_term(input);
+    const bool check_atoms = ++since_atom_check_ >= kAtomCheckEvery;
+    if (check_atoms) since_atom_check_ = 0;
     OracleVerdict out;
-    if (!answer) {
-      out.status = OracleVerdict::Status::Crashed;
-      return out;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      try {
+        if (check_atoms && attempt == 0 && beam_.atom_count() > kAtomRestartThreshold) beam_.restart();
+        process::BeamVerdict v = beam_.binary_to_term(input);
+        out.status = v.accepted ? OracleVerdict::Status::Accepted : OracleVerdict::Status::Rejected;
+        out.used = v.used;
+        out.reencoded = std::move(v.reencoded);
+        out.text = std::move(v.printed);
+        return out;
+      } catch (const std::runtime_error&) {
+        beam_.restart();
+      }
     }
-    auto& v = *answer;
-    out.status = v.accepted ? OracleVerdict::Status::Accepted : OracleVerdict::Status::Rejected;
-    out.used = v.used;
-    out.reencoded = std::move(v.reencoded);
-    out.text = std::move(v.text);
+    out.status = OracleVerdict::Status::Crashed;
     return out;
   }
 
  private:
-  BeamOracle beam_;
+  static constexpr std::size_t kAtomRestartThreshold = 500'000;  // of 1 048 576 by default
+  static constexpr std::size_t kAtomCheckEvery = 2'000;
+  process::BeamOracle beam_;
+  std::size_t since_atom_check_ = 0;
 };
 
 struct Finding {

@@ -1,11 +1,20 @@
 // The oracle itself: answers come from the real BEAM (values checked against spec §4 bytes).
 // ctest runs each TEST in its own process (one erl boot each), so checks are grouped in few TESTs.
+#include "distspec/process/beam_oracle.hpp"
+
 #include <gtest/gtest.h>
+#include <signal.h>
 
-#include "support/beam_oracle.hpp"
+#include <csignal>
+#include <string>
 
-namespace distspec::etf::testing {
+namespace distspec::process {
 namespace {
+
+BeamOracle& shared_beam_oracle() {
+  static BeamOracle oracle(ERL_EXECUTABLE);
+  return oracle;
+}
 
 TEST(BeamOracle, AnswersSingleRequests) {
   auto& beam = shared_beam_oracle();
@@ -48,5 +57,25 @@ TEST(BeamOracle, BatchesKeepOrder) {
   EXPECT_TRUE(beam.binary_to_term(Bytes{131, 100, 0, 2, 'o', 'k'}, /*safe=*/true).accepted);
 }
 
+// What `distspec fuzz diff` relies on: atoms created by decoding are counted, and a runtime that
+// died is replaced by restart().
+TEST(BeamOracle, CountsAtomsAndRestartsAfterDying) {
+  std::signal(SIGPIPE, SIG_IGN);  // the write to the dead runtime fails with EPIPE instead
+  BeamOracle beam(ERL_EXECUTABLE);
+  const std::size_t before = beam.atom_count();
+  EXPECT_GT(before, 1000u);  // the runtime's own atoms
+  Bytes fresh{131, 100, 0, 6, 'k', 'v', '3', 'j', 'x', 'q'};
+  ASSERT_TRUE(beam.binary_to_term(fresh).accepted);
+  const std::size_t after = beam.atom_count();
+  EXPECT_GT(after, before);
+
+  const int pid = std::stoi(beam.eval_print_w("list_to_integer(os:getpid())"));
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  EXPECT_THROW(beam.binary_to_term(fresh), std::runtime_error);
+  beam.restart();
+  EXPECT_LE(beam.atom_count(), before);  // a fresh runtime: the decoded atom is gone
+  EXPECT_TRUE(beam.binary_to_term(fresh).accepted);
+}
+
 }  // namespace
-}  // namespace distspec::etf::testing
+}  // namespace distspec::process
