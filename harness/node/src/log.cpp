@@ -63,4 +63,9 @@ bool MessageLogBudget::admit(Clock::time_point now, std::size_t& dropped) {
   return true;
 }
 
+std::size_t MessageLogBudget::take_dropped(Clock::time_point now) {
+  if (now - second_start_ < std::chrono::seconds(1)) return 0;
+  return std::exchange(dropped_, 0);
+}
+
 }  // namespace distspec::node

@@ -232,11 +232,27 @@ void Node::Impl::on_closed(const std::shared_ptr<Connection>& connection, const 
   }
 }
 
+void Node::Impl::log_dropped_message_lines(std::size_t dropped) {
+  if (dropped)
+    log.info(std::to_string(dropped) + " message lines left out (over " +
+             std::to_string(options.message_lines_per_second) + " a second)");
+}
+
+void Node::Impl::arm_message_log_timer() {
+  message_log_timer_armed = true;
+  message_log_timer.expires_at(message_log_budget.second_end());
+  message_log_timer.async_wait([this](boost::system::error_code ec) {
+    message_log_timer_armed = false;
+    if (!ec) log_dropped_message_lines(message_log_budget.take_dropped(MessageLogBudget::Clock::now()));
+  });
+}
+
 void Node::Impl::shutdown() {
   stopping = true;
   boost::system::error_code ignored;
   acceptor.close(ignored);
   call_timer.cancel();
+  message_log_timer.cancel();
   auto all = connections;
   for (auto& c : all) c->close("node stopping");
   if (registration) registration->close();

@@ -121,11 +121,12 @@ struct Node::Impl : RemoteSignals {
   void log_message(MakeLine&& make_line) {
     std::size_t dropped = 0;
     bool admitted = message_log_budget.admit(MessageLogBudget::Clock::now(), dropped);
-    if (dropped)
-      log.info(std::to_string(dropped) + " message lines left out (over " +
-               std::to_string(options.message_lines_per_second) + " a second)");
+    log_dropped_message_lines(dropped);
     if (admitted) log.info(make_line());
+    else if (!message_log_timer_armed) arm_message_log_timer();
   }
+  void log_dropped_message_lines(std::size_t dropped);
+  void arm_message_log_timer();  // reports the lines left out when their second ends
   // Sends (or queues while connecting, connecting if needed) a message to `node`; local delivery
   // when node is our own name.
   void route(const std::string& node, proto::DistMessage message);
@@ -174,6 +175,8 @@ struct Node::Impl : RemoteSignals {
   using CallDeadlines = std::multimap<std::chrono::steady_clock::time_point, std::shared_ptr<CallState>>;
   CallDeadlines call_deadlines;
   asio::steady_timer call_timer{io};
+  asio::steady_timer message_log_timer{io};
+  bool message_log_timer_armed = false;
   std::chrono::steady_clock::time_point call_timer_at = std::chrono::steady_clock::time_point::max();
   std::optional<CorpusRecorder> corpus;
   std::mt19937 random;

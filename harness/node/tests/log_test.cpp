@@ -29,6 +29,25 @@ TEST(MessageLogBudget, AdmitsTheFirstLinesOfEachSecondAndCountsTheRest) {
   EXPECT_EQ(dropped, 0u);
 }
 
+TEST(MessageLogBudget, LinesLeftOutAreTakenOnceTheirSecondEnds) {
+  MessageLogBudget budget(2);
+  const Clock::time_point start = Clock::now();
+  std::size_t dropped = 0;
+  for (int i = 0; i < 5; ++i) budget.admit(start + milliseconds(i), dropped);
+  EXPECT_EQ(budget.second_end(), start + milliseconds(1000));
+  EXPECT_EQ(budget.take_dropped(start + milliseconds(999)), 0u);  // the second still runs
+  EXPECT_EQ(budget.take_dropped(start + milliseconds(1000)), 3u);
+  EXPECT_EQ(budget.take_dropped(start + milliseconds(1500)), 0u);  // taken once
+  // Taken already: the next second's first line reports nothing more.
+  EXPECT_TRUE(budget.admit(start + milliseconds(1600), dropped));
+  EXPECT_EQ(dropped, 0u);
+  // Reported by admit() first (1600 and 1700 admitted, 1701-1703 left out): nothing left to take.
+  for (int i = 0; i < 4; ++i) budget.admit(start + milliseconds(1700 + i), dropped);
+  EXPECT_TRUE(budget.admit(start + milliseconds(2700), dropped));
+  EXPECT_EQ(dropped, 3u);
+  EXPECT_EQ(budget.take_dropped(start + milliseconds(4000)), 0u);
+}
+
 TEST(MessageLogBudget, ZeroAdmitsEveryLine) {
   MessageLogBudget budget(0);
   std::size_t dropped = 1;

@@ -135,5 +135,18 @@ TEST(PingBeam, ShortHostIsTheOneErlUses) {
   EXPECT_EQ(erl_a().eval("node()"), name.value().full());
 }
 
+// A burst over the message log budget: the count of the lines left out is logged when their second
+// ends, not held back until some later message arrives.
+TEST(PingBeam, MessageLinesLeftOutAreCountedWhenTheirSecondEnds) {
+  auto ours = start_our_node("cpp_p_burst", kCookie, [](NodeOptions& o) { o.message_lines_per_second = 2; });
+  EXPECT_EQ(erl_a().eval("[{nobody_here, '" + ours.node->name() + "'} ! I || I <- lists:seq(1, 10)], ok"), "ok");
+  // (What net_kernel sends while connecting counts too, so at least 10 - 2 are left out.)
+  const std::string tail = " message lines left out (over 2 a second)";
+  ASSERT_TRUE(ours.log->wait_for(tail, 3s));
+  for (const auto& line : ours.log->lines())
+    if (auto at = line.find(tail); at != std::string::npos)
+      EXPECT_GE(std::stoul(line.substr(line.rfind(' ', at - 1) + 1)), 8u) << line;
+}
+
 }  // namespace
 }  // namespace distspec::node::testing

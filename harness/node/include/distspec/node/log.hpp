@@ -48,6 +48,11 @@ class MessageLogBudget {
   // Whether the line of a message arriving at `now` is written. `dropped` is set to the number of
   // lines left out since an earlier second (report it before the line), else 0.
   bool admit(Clock::time_point now, std::size_t& dropped);
+  // The lines left out in a second that has ended by `now`, and not yet reported by admit(); else
+  // 0. A node asks when the second ends, so the count of a burst's tail is not held back until
+  // some later message arrives.
+  std::size_t take_dropped(Clock::time_point now);
+  Clock::time_point second_end() const { return second_start_ + std::chrono::seconds(1); }
 
  private:
   std::size_t limit_;
