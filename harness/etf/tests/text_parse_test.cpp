@@ -150,11 +150,11 @@ TEST(TextParse, Binaries) {
             std::string::npos);
   EXPECT_NE(error_of("<<1:99999999999>>").message.find("segment larger"), std::string::npos);
   // Sized segments share one budget per text (short texts must not build huge binaries).
-  EXPECT_EQ(bytes_of(parsed("<<-1:8388608>>")).size(), kMaxSizedSegmentBits / 8);
-  EXPECT_NE(error_of("<<-1:69166160>>").message.find("explicit size add up"), std::string::npos);
-  EXPECT_NE(error_of("<<-1:4194304, 0:4194304, 1:1>>").message.find("explicit size add up"),
+  EXPECT_EQ(bytes_of(parsed("<<-1:524288>>")).size(), kMaxSizedSegmentBits / 8);
+  EXPECT_NE(error_of("<<-1:6932320>>").message.find("explicit size add up"), std::string::npos);
+  EXPECT_NE(error_of("<<-1:262144, 0:262144, 1:1>>").message.find("explicit size add up"),
             std::string::npos);
-  EXPECT_NE(error_of("<<\"ab\":4194305>>").message.find("explicit size add up"), std::string::npos);
+  EXPECT_NE(error_of("<<\"ab\":262145>>").message.find("explicit size add up"), std::string::npos);
   EXPECT_NE(error_of("<<1.0:24/float>>").message.find("16, 32 or 64"), std::string::npos);
   // Half floats as erl builds them: <<V:16/float>> for each V.
   EXPECT_EQ(reprint("<<1.0:16/float, 0.1:16/float, 65504.0:16/float, 65519.0:16/float>>"),

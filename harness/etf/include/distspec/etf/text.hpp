@@ -46,8 +46,10 @@ enum class TextEncoding {
 inline constexpr std::size_t kMaxParseDepth = 1'000;
 // A text's explicitly sized binary segments (<<-1:N>>, <<"ab":N>>) may ask for this many bits in
 // all: 15 characters such as <<-1:69166160>> made an 8 MiB binary that took 28 s to print and
-// parse again under ASan (etf_text campaign). Literal bytes (<<1,2,...>>) do not count.
-inline constexpr std::uint64_t kMaxSizedSegmentBits = std::uint64_t(1) << 23;  // 1 MiB
+// parse again under ASan (etf_text campaign); under the 1 MiB budget that followed, 14 such
+// characters (<<-1:6932320>>) still took 10-20 s on a busy machine. Literal bytes (<<1,2,...>>)
+// do not count.
+inline constexpr std::uint64_t kMaxSizedSegmentBits = std::uint64_t(1) << 19;  // 64 KiB
 
 struct ParseError {
   std::string message;  // what was expected or what is wrong
