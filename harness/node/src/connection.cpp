@@ -256,6 +256,16 @@ void Connection::send(const proto::DistMessage& message, bool queued) {
   schedule_flush();
 }
 
+void Connection::send(const proto::ControlMessage& control, const proto::TaggedReply& payload) {
+  if (phase_ != Phase::Up || closing_) return;
+  if (node_.corpus) {
+    node_.record_term(proto::to_term(control));
+    node_.record_term(proto::to_term(payload));
+  }
+  sender_->write(pending_, control, payload);
+  schedule_flush();
+}
+
 void Connection::schedule_flush() {
   // A running write picks pending_ up when it ends; the input handler writes when it returns.
   if (writing_ || flush_scheduled_ || handling_input_) return;

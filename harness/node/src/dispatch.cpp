@@ -176,15 +176,28 @@ void Node::Impl::gen_reply(const etf::Pid& server, const etf::TermRef& from, con
   if (caller_ref.kind() != Kind::Pid) return;
   etf::Pid caller = etf::to_pid(caller_ref.pid());
   etf::TermRef tag = caller_ref.next();
-  Term message = tuple_of(tag.to_term(), reply);
   // [alias | Ref]: gen:reply sends to the alias; a peer without ALIAS would never see it, so
   // then (and for plain tags) we answer the pid, which gen:call accepts too.
-  if (auto alias = alias_of_tag(tag)) {
-    auto c = up_connection(caller.node.name);
-    if (caller.node.name == options.name || (c && c->has(proto::dflag::alias))) {
-      send_to_alias(server, etf::to_reference(alias->reference()), std::move(message));
-      return;
-    }
+  const std::optional<etf::TermRef> alias = alias_of_tag(tag);
+  const bool remote = caller.node.name != options.name;
+  auto c = remote ? up_connection(caller.node.name) : nullptr;
+  const bool to_alias = alias && (!remote || (c && c->has(proto::dflag::alias)));
+  // The usual reply (an atom, to a tag of either of OTP 25's shapes, over a connection that is
+  // up) is written from its fields; anything else is built as a Term and routed.
+  if (c && reply.kind() == Kind::Atom && (alias || tag.kind() == Kind::Reference)) {
+    etf::Reference ref = etf::to_reference((alias ? *alias : tag).reference());
+    proto::ControlMessage control;
+    const etf::Reference* tag_ref = &ref;
+    if (to_alias) tag_ref = &std::get<proto::AliasSend>(control = proto::AliasSend{server, std::move(ref)}).alias;
+    else if (!c->has(proto::dflag::send_sender)) control = proto::Send{proto::kUnusedAtom, std::move(caller)};
+    else control = proto::SendSender{server, std::move(caller)};
+    c->send(control, proto::TaggedReply{*tag_ref, alias.has_value(), reply.as_atom()});
+    return;
+  }
+  Term message = tuple_of(tag.to_term(), reply);
+  if (to_alias) {
+    send_to_alias(server, etf::to_reference(alias->reference()), std::move(message));
+    return;
   }
   send_to_pid(server, caller, std::move(message));
 }

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "distspec/etf/encode.hpp"
+#include "field_writer.hpp"
 
 namespace distspec::proto {
 
@@ -224,19 +225,81 @@ Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::finish(
   return Ready::Message;
 }
 
+namespace {
+
+const etf::Atom kAliasAtom{"alias"};
+
+// The payloads write_message() takes: an owned Term, or a TaggedReply's fields.
+struct TermPayload {
+  const etf::Term& term;
+  void collect(std::vector<const etf::Atom*>& atoms) const { collect_atoms(term, atoms); }
+  void encode(std::vector<std::uint8_t>& out, const etf::EncodeOptions& options) const {
+    etf::encode_body(out, term, options);
+  }
+};
+
+struct TaggedReplyPayload {
+  const TaggedReply& reply;
+  // The order collect_atoms() meets them in {[alias | Ref], Reply}.
+  void collect(std::vector<const etf::Atom*>& atoms) const {
+    if (reply.alias_tag) atoms.push_back(&kAliasAtom);
+    atoms.push_back(&reply.ref.node);
+    atoms.push_back(&reply.reply);
+  }
+  void encode(std::vector<std::uint8_t>& out, const etf::EncodeOptions& options) const {
+    constexpr std::uint8_t kSmallTuple = 104, kList = 108;
+    out.push_back(kSmallTuple);
+    out.push_back(2);
+    detail::FieldWriter writer(out, options);
+    if (reply.alias_tag) {  // [alias | Ref]: one element, the reference as the tail
+      const std::uint8_t list_header[] = {kList, 0, 0, 0, 1};
+      out.insert(out.end(), std::begin(list_header), std::end(list_header));
+      writer.write(kAliasAtom);
+    }
+    writer.write(reply.ref);
+    writer.write(reply.reply);
+  }
+};
+
+}  // namespace
+
+etf::Term to_term(const TaggedReply& reply) {
+  etf::Term ref = etf::Term::reference(reply.ref);
+  etf::Term tag = reply.alias_tag ? etf::Term::list({etf::Term::atom(kAliasAtom)}, std::move(ref))
+                                  : std::move(ref);
+  std::vector<etf::Term> elements;
+  elements.push_back(std::move(tag));
+  elements.push_back(etf::Term::atom(reply.reply));
+  return etf::Term::tuple(std::move(elements));
+}
+
 ConnectionSender::ConnectionSender(SenderOptions options)
     : options_(options), cache_(options.slot_chooser) {}
 
 void ConnectionSender::write(std::vector<std::uint8_t>& out, const DistMessage& message,
                              bool use_atom_cache) {
+  if (!message.payload) return write_message<TermPayload>(out, message.control, nullptr, use_atom_cache);
+  TermPayload payload{*message.payload};
+  write_message(out, message.control, &payload, use_atom_cache);
+}
+
+void ConnectionSender::write(std::vector<std::uint8_t>& out, const ControlMessage& control,
+                             const TaggedReply& reply, bool use_atom_cache) {
+  TaggedReplyPayload payload{reply};
+  write_message(out, control, &payload, use_atom_cache);
+}
+
+template <class Payload>
+void ConnectionSender::write_message(std::vector<std::uint8_t>& out, const ControlMessage& control,
+                                     const Payload* payload, bool use_atom_cache) {
   // The usual operations are written from their fields; the rare ones through their tuple.
-  const bool direct = encodes_directly(message.control);
+  const bool direct = encodes_directly(control);
   etf::Term control_tuple;
-  if (!direct) control_tuple = to_term(message.control);
+  if (!direct) control_tuple = to_term(control);
   etf::EncodeOptions encode_options;
   encode_options.utf8_atoms = true;  // UTF8_ATOMS is mandatory in OTP 25
   auto encode_control = [&](std::vector<std::uint8_t>& into) {
-    if (direct) encode_control_body(into, message.control, encode_options);
+    if (direct) encode_control_body(into, control, encode_options);
     else etf::encode_body(into, control_tuple, encode_options);
   };
 
@@ -259,9 +322,9 @@ void ConnectionSender::write(std::vector<std::uint8_t>& out, const DistMessage& 
     out.push_back(kPassThroughTag);
     out.push_back(kVersionMagic);
     encode_control(out);
-    if (message.payload) {
+    if (payload) {
       out.push_back(kVersionMagic);
-      etf::encode_body(out, *message.payload, encode_options);
+      payload->encode(out, encode_options);
     }
     end_packet(at);
     return;
@@ -271,9 +334,9 @@ void ConnectionSender::write(std::vector<std::uint8_t>& out, const DistMessage& 
   if (use_atom_cache && options_.mode.atom_cache) {
     atoms_.clear();
     // OTP sizes (and caches) the control first, then the payload.
-    if (direct) collect_control_atoms(message.control, atoms_);
+    if (direct) collect_control_atoms(control, atoms_);
     else collect_atoms(control_tuple, atoms_);
-    if (message.payload) collect_atoms(*message.payload, atoms_);
+    if (payload) payload->collect(atoms_);
     cache_.plan_into(plan_, atoms_);
     if (!plan_.refs.empty())
       encode_options.atom_cache_index = [this](const etf::Atom& a) { return plan_.index(a); };
@@ -283,7 +346,7 @@ void ConnectionSender::write(std::vector<std::uint8_t>& out, const DistMessage& 
   scratch_.clear();
   encode_control(scratch_);
   std::size_t control_size = scratch_.size();
-  if (message.payload) etf::encode_body(scratch_, *message.payload, encode_options);
+  if (payload) payload->encode(scratch_, encode_options);
 
   std::size_t fragment_size =
       options_.mode.fragments && options_.fragment_size ? options_.fragment_size : SIZE_MAX;
