@@ -61,7 +61,7 @@ std::optional<ConnectionEventView> ConnectionReceiver::take_view() {
   Ready ready = std::exchange(ready_, Ready::Nothing);
   if (ready == Ready::Nothing) return std::nullopt;
   if (ready == Ready::Tick) return ConnectionEventView{TickEvent{}};
-  MessageView view{&control_, std::nullopt, kind_, refs_, fragments_};
+  MessageView view{control_, std::nullopt, kind_, atom_section_.refs, fragments_};
   if (has_payload_) view.payload = payload_tape_.root();
   return ConnectionEventView{view};
 }
@@ -74,7 +74,7 @@ std::optional<ConnectionEvent> ConnectionReceiver::take() {
 }
 
 ConnectionEvent ConnectionReceiver::materialize() {
-  MessageEvent event{DistMessage{std::move(control_), std::nullopt}, kind_, refs_, fragments_};
+  MessageEvent event{DistMessage{std::move(*control_), std::nullopt}, kind_, atom_section_.refs, fragments_};
   if (has_payload_) event.message.payload = payload_tape_.root().to_term();
   return event;
 }
@@ -115,25 +115,25 @@ Result<std::size_t, ConnectionError> ConnectionReceiver::decode_control(
   auto used = decode_tape_at(control_tape_, packet, offset, with_version, view,
                              options_.max_term_depth, ConnectionErrorCode::BadControlTerm);
   if (!used) return used.error();
-  auto control = control_from_tape(control_tape_.root(), options_.control);
+  auto control = control_slots_.decode(control_tape_.root(), options_.control);
   if (!control) {
     ConnectionError e = control.error();
     e.offset = offset;
     return e;
   }
-  control_ = std::move(control).value();
+  control_ = control.value();
   return used.value();
 }
 
 Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::decode_pass_through(
     std::span<const std::uint8_t> packet) {
-  refs_.clear();
+  atom_section_.refs.clear();
   kind_ = PacketKind::PassThrough;
   fragments_ = 1;
   auto control_used = decode_control(packet, 1, true, nullptr);
   if (!control_used) return control_used.error();
   std::size_t pos = 1 + control_used.value();
-  has_payload_ = has_payload(op_of(control_));
+  has_payload_ = has_payload(op_of(*control_));
   if (has_payload_) {
     if (pos == packet.size()) return ConnectionError{ConnectionErrorCode::PayloadMissing, pos, {}};
     auto used = decode_tape_at(payload_tape_, packet, pos, true, nullptr, options_.max_term_depth,
@@ -161,11 +161,10 @@ Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::decode_he
       return ConnectionError{ConnectionErrorCode::FragmentSequenceZero, kFragmentIdsOffset, {}};
     pos = kFragmentPrefixSize;
   }
-  auto section = parse_atom_cache_section(packet.subspan(pos), pos, cache_);
-  if (!section) return section.error();
-  pos += section->used;
-  refs_ = std::move(section->refs);
-  etf::AtomCacheView view = make_atom_cache_view(refs_);
+  if (auto failed = parse_atom_cache_section_into(atom_section_, packet.subspan(pos), pos, cache_))
+    return *failed;
+  pos += atom_section_.used;
+  etf::AtomCacheView view = make_atom_cache_view(atom_section_.refs);
   auto control_used = decode_control(packet, pos, false, &view);
   if (!control_used) return control_used.error();
   pos += control_used.value();
@@ -175,10 +174,10 @@ Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::decode_he
     fragments_ = 1;
     return finish(packet.subspan(pos), pos);
   }
-  if (!has_payload(op_of(control_)))  // only payload bytes may follow in 'F' packets
+  if (!has_payload(op_of(*control_)))  // only payload bytes may follow in 'F' packets
     return ConnectionError{ConnectionErrorCode::PayloadExtra, pos, "fragmented message without payload"};
   auto rest = packet.subspan(pos);
-  PendingMessage pending{std::move(refs_), std::move(control_),
+  PendingMessage pending{std::move(atom_section_.refs), std::move(*control_),
                          std::vector<std::uint8_t>(rest.begin(), rest.end()), 0};
   auto begun = assembler_.begin(ids, std::move(pending));
   if (!begun) return begun.error();
@@ -193,8 +192,9 @@ Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::decode_co
   if (!done) return done.error();
   if (!done.value()) return Ready::Nothing;
   PendingMessage& message = *done.value();
-  control_ = std::move(message.control);
-  refs_ = std::move(message.refs);
+  assembled_control_ = std::move(message.control);
+  control_ = &assembled_control_;
+  atom_section_.refs = std::move(message.refs);
   assembled_ = std::move(message.payload);  // the payload tape views these bytes
   kind_ = PacketKind::FragmentHeader;
   fragments_ = message.fragments;
@@ -204,7 +204,7 @@ Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::decode_co
 
 Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::finish(
     std::span<const std::uint8_t> payload, std::size_t payload_offset) {
-  has_payload_ = has_payload(op_of(control_));
+  has_payload_ = has_payload(op_of(*control_));
   if (!has_payload_) {
     if (!payload.empty())
       return ConnectionError{ConnectionErrorCode::PayloadExtra, payload_offset, {}};
@@ -212,7 +212,7 @@ Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::finish(
   }
   if (payload.empty())
     return ConnectionError{ConnectionErrorCode::PayloadMissing, payload_offset, {}};
-  etf::AtomCacheView view = make_atom_cache_view(refs_);
+  etf::AtomCacheView view = make_atom_cache_view(atom_section_.refs);
   auto used = decode_tape_at(payload_tape_, payload, 0, false, &view, options_.max_term_depth,
                              ConnectionErrorCode::BadPayloadTerm);
   if (!used) {

@@ -63,7 +63,8 @@ TEST(DistHeader, RandomSectionsRoundTrip) {
   std::uint32_t seed = std::random_device{}();
   std::printf("DistHeader.RandomSectionsRoundTrip seed %u\n", seed);
   std::mt19937 rng(seed);
-  AtomCacheIn in;
+  AtomCacheIn in, in_reused;
+  AtomCacheSection reused;  // parse_atom_cache_section_into() over the previous round's section
   std::vector<std::optional<std::string>> mirror(kAtomCacheSlots);
   for (int round = 0; round < 300; ++round) {
     std::size_t n = rng() % 256;
@@ -74,6 +75,9 @@ TEST(DistHeader, RandomSectionsRoundTrip) {
         refs.push_back({slot, false, etf::Atom{*mirror[slot]}});
       } else {
         std::string name = "atom" + std::to_string(rng() % 5000);
+        if (rng() % 4 == 0) name += std::string(40, 'l');  // past the short-string buffer
+        if (rng() % 50 == 0)  // over 255 bytes: LongAtoms
+          for (int k = 0; k < 130; ++k) name += "\xc3\xa9";
         mirror[slot] = name;
         refs.push_back({slot, true, etf::Atom{name}});
       }
@@ -84,6 +88,10 @@ TEST(DistHeader, RandomSectionsRoundTrip) {
     ASSERT_TRUE(parsed.ok()) << "seed " << seed << " round " << round;
     ASSERT_EQ(parsed->refs, refs) << "seed " << seed;
     ASSERT_EQ(parsed->used, written.size());
+    ASSERT_FALSE(parse_atom_cache_section_into(reused, written, 2, in_reused)) << "seed " << seed;
+    ASSERT_EQ(reused.refs, refs) << "seed " << seed << " round " << round;
+    ASSERT_EQ(reused.used, parsed->used);
+    ASSERT_EQ(reused.long_atoms, parsed->long_atoms);
   }
 }
 

@@ -98,11 +98,13 @@ class ConnectionReceiver {
   std::vector<std::uint8_t> assembled_;  // the payload of the last assembled fragmented message
   // The decoded message (buffers reused across messages).
   Ready ready_ = Ready::Nothing;
-  ControlMessage control_;
+  ControlSlots control_slots_;
+  ControlMessage* control_ = nullptr;  // in control_slots_, or assembled_control_
+  ControlMessage assembled_control_;   // the control of the last assembled fragmented message
   etf::TermTape control_tape_, payload_tape_;
   bool has_payload_ = false;
   PacketKind kind_ = PacketKind::Header;
-  std::vector<AtomCacheRef> refs_;
+  AtomCacheSection atom_section_;  // the header's references (reused: their texts keep their buffers)
   std::size_t fragments_ = 1;
   std::optional<ConnectionError> error_;
 };
