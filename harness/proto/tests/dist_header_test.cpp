@@ -228,3 +228,29 @@ TEST(AtomCache, CollectAtomsInOtpOrder) {
 
 }  // namespace
 }  // namespace distspec::proto
+
+namespace distspec::proto {
+namespace {
+
+// One plan reused for every message (as the sender does) plans what a fresh plan does.
+TEST(DistHeader, ReusedPlanEqualsFreshPlans) {
+  std::uint32_t seed = std::random_device{}();
+  std::printf("DistHeader.ReusedPlanEqualsFreshPlans seed %u\n", seed);
+  std::mt19937 rng(seed);
+  std::vector<etf::Atom> pool;
+  for (int i = 0; i < 60; ++i)
+    pool.push_back(etf::Atom{"a" + std::to_string(i) + (i % 3 == 0 ? std::string(30, 'x') : "")});
+  AtomCacheOut fresh_cache, reused_cache;
+  AtomCachePlan reused;
+  for (int round = 0; round < 500; ++round) {
+    std::vector<const etf::Atom*> atoms;
+    for (std::size_t n = rng() % 12; n > 0; --n) atoms.push_back(&pool[rng() % pool.size()]);
+    AtomCachePlan fresh = fresh_cache.plan(atoms);
+    reused_cache.plan_into(reused, atoms);
+    ASSERT_EQ(reused.refs, fresh.refs) << "seed " << seed << " round " << round;
+    for (const auto& atom : pool) ASSERT_EQ(reused.index(atom), fresh.index(atom)) << "seed " << seed;
+  }
+}
+
+}  // namespace
+}  // namespace distspec::proto
