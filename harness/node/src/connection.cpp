@@ -256,7 +256,8 @@ void Connection::send(const proto::DistMessage& message, bool queued) {
   schedule_flush();
 }
 
-void Connection::send(const proto::ControlMessage& control, const proto::TaggedReply& payload) {
+template <class Payload>
+void Connection::send(const proto::ControlMessage& control, const Payload& payload) {
   if (phase_ != Phase::Up || closing_) return;
   if (node_.corpus) {
     node_.record_term(proto::to_term(control));
@@ -265,6 +266,8 @@ void Connection::send(const proto::ControlMessage& control, const proto::TaggedR
   sender_->write(pending_, control, payload);
   schedule_flush();
 }
+template void Connection::send(const proto::ControlMessage&, const proto::TaggedReply&);
+template void Connection::send(const proto::ControlMessage&, const proto::GenCallRequest&);
 
 void Connection::schedule_flush() {
   // A running write picks pending_ up when it ends; the input handler writes when it returns.

@@ -43,8 +43,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start();
   // Only when Up. `queued` = encoded as OTP does for messages queued before the connection was up.
   void send(const proto::DistMessage& message, bool queued = false);
-  // A message whose payload is gen:reply's {Tag, Reply}, written from its fields.
-  void send(const proto::ControlMessage& control, const proto::TaggedReply& payload);
+  // A message whose payload is written from its fields: Payload is proto::TaggedReply (gen:reply's
+  // {Tag, Reply}) or proto::GenCallRequest (instantiated in connection.cpp).
+  template <class Payload>
+  void send(const proto::ControlMessage& control, const Payload& payload);
   void close(const std::string& reason);
 
   Role role() const { return role_; }

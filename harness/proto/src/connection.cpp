@@ -238,39 +238,76 @@ struct TermPayload {
   }
 };
 
+constexpr std::uint8_t kSmallTuple = 104, kList = 108;
+
+// A gen:call tag (Ref, or [alias | Ref]): its atoms in the order collect_atoms() meets them, and
+// its bytes.
+void collect_tag_atoms(const etf::Reference& ref, bool alias_tag, std::vector<const etf::Atom*>& atoms) {
+  if (alias_tag) atoms.push_back(&kAliasAtom);
+  atoms.push_back(&ref.node);
+}
+void write_tag(std::vector<std::uint8_t>& out, detail::FieldWriter& writer, const etf::Reference& ref,
+               bool alias_tag) {
+  if (alias_tag) {  // [alias | Ref]: one element, the reference as the tail
+    const std::uint8_t list_header[] = {kList, 0, 0, 0, 1};
+    out.insert(out.end(), std::begin(list_header), std::end(list_header));
+    writer.write(kAliasAtom);
+  }
+  writer.write(ref);
+}
+etf::Term tag_term(const etf::Reference& ref, bool alias_tag) {
+  etf::Term r = etf::Term::reference(ref);
+  return alias_tag ? etf::Term::list({etf::Term::atom(kAliasAtom)}, std::move(r)) : r;
+}
+
 struct TaggedReplyPayload {
   const TaggedReply& reply;
-  // The order collect_atoms() meets them in {[alias | Ref], Reply}.
   void collect(std::vector<const etf::Atom*>& atoms) const {
-    if (reply.alias_tag) atoms.push_back(&kAliasAtom);
-    atoms.push_back(&reply.ref.node);
+    collect_tag_atoms(reply.ref, reply.alias_tag, atoms);
     atoms.push_back(&reply.reply);
   }
   void encode(std::vector<std::uint8_t>& out, const etf::EncodeOptions& options) const {
-    constexpr std::uint8_t kSmallTuple = 104, kList = 108;
     out.push_back(kSmallTuple);
     out.push_back(2);
     detail::FieldWriter writer(out, options);
-    if (reply.alias_tag) {  // [alias | Ref]: one element, the reference as the tail
-      const std::uint8_t list_header[] = {kList, 0, 0, 0, 1};
-      out.insert(out.end(), std::begin(list_header), std::end(list_header));
-      writer.write(kAliasAtom);
-    }
-    writer.write(reply.ref);
+    write_tag(out, writer, reply.ref, reply.alias_tag);
     writer.write(reply.reply);
+  }
+};
+
+const etf::Atom kGenCallAtom{"$gen_call"};
+
+struct GenCallRequestPayload {
+  const GenCallRequest& call;
+  void collect(std::vector<const etf::Atom*>& atoms) const {
+    atoms.push_back(&kGenCallAtom);
+    atoms.push_back(&call.from.node);
+    collect_tag_atoms(call.ref, call.alias_tag, atoms);
+    collect_atoms(call.request, atoms);
+  }
+  void encode(std::vector<std::uint8_t>& out, const etf::EncodeOptions& options) const {
+    out.push_back(kSmallTuple);
+    out.push_back(3);
+    detail::FieldWriter writer(out, options);
+    writer.write(kGenCallAtom);
+    out.push_back(kSmallTuple);
+    out.push_back(2);
+    writer.write(call.from);
+    write_tag(out, writer, call.ref, call.alias_tag);
+    writer.write(call.request);
   }
 };
 
 }  // namespace
 
 etf::Term to_term(const TaggedReply& reply) {
-  etf::Term ref = etf::Term::reference(reply.ref);
-  etf::Term tag = reply.alias_tag ? etf::Term::list({etf::Term::atom(kAliasAtom)}, std::move(ref))
-                                  : std::move(ref);
-  std::vector<etf::Term> elements;
-  elements.push_back(std::move(tag));
-  elements.push_back(etf::Term::atom(reply.reply));
-  return etf::Term::tuple(std::move(elements));
+  return etf::Term::tuple({tag_term(reply.ref, reply.alias_tag), etf::Term::atom(reply.reply)});
+}
+
+etf::Term to_term(const GenCallRequest& call) {
+  return etf::Term::tuple({etf::Term::atom(kGenCallAtom),
+                           etf::Term::tuple({etf::Term::pid(call.from), tag_term(call.ref, call.alias_tag)}),
+                           call.request});
 }
 
 ConnectionSender::ConnectionSender(SenderOptions options)
@@ -286,6 +323,12 @@ void ConnectionSender::write(std::vector<std::uint8_t>& out, const DistMessage& 
 void ConnectionSender::write(std::vector<std::uint8_t>& out, const ControlMessage& control,
                              const TaggedReply& reply, bool use_atom_cache) {
   TaggedReplyPayload payload{reply};
+  write_message(out, control, &payload, use_atom_cache);
+}
+
+void ConnectionSender::write(std::vector<std::uint8_t>& out, const ControlMessage& control,
+                             const GenCallRequest& call, bool use_atom_cache) {
+  GenCallRequestPayload payload{call};
   write_message(out, control, &payload, use_atom_cache);
 }
 

@@ -1,4 +1,4 @@
-// ConnectionSender::write with a TaggedReply payload: the same bytes as writing the Term it stands
+// ConnectionSender::write with a TaggedReply or GenCallRequest payload: the same bytes as writing the Term it stands
 // for, in every header mode, with the atom cache warm and cold, slots that collide, UTF-8 and
 // long atoms, references of 1, 3 and 5 words, and both tag shapes.
 #include <gtest/gtest.h>
@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <random>
 
+#include "distspec/etf/text.hpp"
 #include "distspec/proto/connection.hpp"
 #include "support/connection_fixtures.hpp"
 
@@ -40,6 +41,29 @@ ConnectionSender make_sender(const Mode& mode) {
   if (mode.colliding_slots)
     options.slot_chooser = [](const etf::Atom& a) { return std::uint16_t(AtomCacheOut::default_slot(a) % 3); };
   return ConnectionSender(options);
+}
+
+// gen:call requests of many shapes: atoms that are also the message's own atoms ('$gen_call',
+// alias, node names), nesting, pids and references, maps, binaries, UTF-8.
+const std::vector<Term>& requests() {
+  static const std::vector<Term> all = [] {
+    std::vector<Term> r;
+    r.push_back(Term::atom("ping"));
+    r.push_back(Term::atom("$gen_call"));
+    r.push_back(Term::atom("alias"));
+    r.push_back(Term::atom("dsb_cpp_caller@vm"));
+    r.push_back(Term::integer(-5));
+    r.push_back(Term::tuple({Term::atom("is_auth"), Term::atom("n\xc3\xb6de@h\xc3\xb6st")}));
+    r.push_back(Term::list({Term::atom("alias")}, Term::reference(testing::make_ref("x@vm", 1))));
+    r.push_back(Term::tuple({Term::pid(testing::make_pid("a@vm", 3)), Term::reference(testing::make_ref("a@vm", 2)),
+                             Term::map({{Term::atom("k"), Term::binary_copy(std::vector<std::uint8_t>(300, 7))},
+                                        {Term::integer(1), Term::string("abc")}})}));
+    Term deep = Term::atom("leaf");
+    for (int i = 0; i < 40; ++i) deep = Term::tuple({Term::atom("d" + std::to_string(i % 5)), std::move(deep)});
+    r.push_back(std::move(deep));
+    return r;
+  }();
+  return all;
 }
 
 TEST(ConnectionSenderTaggedReply, SameBytesAsTheTermItStandsFor) {
@@ -77,6 +101,13 @@ TEST(ConnectionSenderTaggedReply, SameBytesAsTheTermItStandsFor) {
       by_term.write(expected, DistMessage{control, to_term(tagged)}, use_cache);
       by_fields.write(written, control, tagged, use_cache);
       ASSERT_EQ(written, expected) << "message " << i;
+      // The caller's side: {'$gen_call', {From, Tag}, Request} with requests of every shape.
+      const Term& request = requests()[random() % requests().size()];
+      GenCallRequest call{from, ref, alias_tag, request};
+      ControlMessage reg_send = RegSend{from, kUnusedAtom, etf::Atom{reply.name + "_server"}};
+      by_term.write(expected, DistMessage{reg_send, to_term(call)}, use_cache);
+      by_fields.write(written, reg_send, call, use_cache);
+      ASSERT_EQ(written, expected) << "request " << i << " " << etf::format(request);
       // Other traffic between replies moves both caches alike.
       if (random() % 4 == 0) {
         DistMessage other{MonitorP{from, etf::Atom{reply.name + "_server"}, ref}, std::nullopt};
@@ -90,6 +121,12 @@ TEST(ConnectionSenderTaggedReply, SameBytesAsTheTermItStandsFor) {
 TEST(ConnectionSenderTaggedReply, ToTermIsTheGenReplyMessage) {
   etf::Reference ref = testing::make_ref("a@vm", 5);
   etf::Atom pong{"pong"};
+  etf::Pid from = testing::make_pid("b@vm", 4);
+  Term request = Term::atom("ping");
+  EXPECT_EQ(to_term(GenCallRequest{from, ref, true, request}),
+            Term::tuple({Term::atom("$gen_call"),
+                         Term::tuple({Term::pid(from), Term::list({Term::atom("alias")}, Term::reference(ref))}),
+                         Term::atom("ping")}));
   EXPECT_EQ(to_term(TaggedReply{ref, false, pong}), Term::tuple({Term::reference(ref), Term::atom("pong")}));
   EXPECT_EQ(to_term(TaggedReply{ref, true, pong}),
             Term::tuple({Term::list({Term::atom("alias")}, Term::reference(ref)), Term::atom("pong")}));

@@ -119,6 +119,16 @@ struct TaggedReply {
 };
 etf::Term to_term(const TaggedReply& reply);
 
+// gen:call's request {'$gen_call', {From, Tag}, Request} from its fields, the tag as in
+// TaggedReply: the caller's path. to_term() is the Term it stands for.
+struct GenCallRequest {
+  const etf::Pid& from;
+  const etf::Reference& ref;
+  bool alias_tag = false;
+  const etf::Term& request;
+};
+etf::Term to_term(const GenCallRequest& request);
+
 struct SenderOptions {
   HeaderMode mode{};
   // Body bytes per fragment (OTP: 65536). 0 = never fragment. Used only with mode.fragments.
@@ -139,6 +149,9 @@ class ConnectionSender {
   // DistMessage{control, to_term(payload)}. Precondition: the operation has a payload.
   void write(std::vector<std::uint8_t>& out, const ControlMessage& control,
              const TaggedReply& payload, bool use_atom_cache = true);
+  // Likewise for a GenCallRequest payload.
+  void write(std::vector<std::uint8_t>& out, const ControlMessage& control,
+             const GenCallRequest& payload, bool use_atom_cache = true);
   // Appends a tick (00 00 00 00).
   static void write_tick(std::vector<std::uint8_t>& out) { frame_tick(out); }
 
