@@ -373,8 +373,8 @@ void ConnectionSender::write_message(std::vector<std::uint8_t>& out, const Contr
     return;
   }
 
-  plan_.clear();
-  if (use_atom_cache && options_.mode.atom_cache) {
+  if (!use_atom_cache || !options_.mode.atom_cache) plan_.clear();
+  else {
     atoms_.clear();
     // OTP sizes (and caches) the control first, then the payload.
     if (direct) collect_control_atoms(control, atoms_);
