@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+#include <optional>
 #include <variant>
 #include <vector>
 
@@ -17,15 +19,6 @@ constexpr std::uint8_t kSmallInteger = 97, kSmallTuple = 104, kNewPid = 88, kNew
                        kAtomCacheRef = 82, kSmallAtomUtf8 = 119, kAtomUtf8 = 118;
 }
 
-inline void put16(std::vector<std::uint8_t>& out, std::uint32_t v) {
-  out.push_back(std::uint8_t(v >> 8));
-  out.push_back(std::uint8_t(v));
-}
-inline void put32(std::vector<std::uint8_t>& out, std::uint32_t v) {
-  put16(out, v >> 16);
-  put16(out, v);
-}
-
 class FieldWriter {
  public:
   FieldWriter(std::vector<std::uint8_t>& out, const etf::EncodeOptions& options)
@@ -34,39 +27,78 @@ class FieldWriter {
   void write(const etf::Atom& a) {
     if (options_.atom_cache_index) {
       if (auto index = options_.atom_cache_index(a)) {
-        out_.push_back(tag::kAtomCacheRef);
-        out_.push_back(*index);
+        std::uint8_t* p = grow(2);
+        p[0] = tag::kAtomCacheRef;
+        p[1] = *index;
         return;
       }
     }
     if (!options_.utf8_atoms) return etf::encode_body(out_, etf::Term::atom(a.name), options_);
-    if (a.name.size() < 256) {
-      out_.push_back(tag::kSmallAtomUtf8);
-      out_.push_back(std::uint8_t(a.name.size()));
-    } else {
-      out_.push_back(tag::kAtomUtf8);
-      put16(out_, std::uint32_t(a.name.size()));
-    }
-    out_.insert(out_.end(), a.name.begin(), a.name.end());
+    put_atom_utf8(grow(3 + a.name.size()), a);
   }
   void write(const etf::Pid& pid) {
+    if (auto index = cached(pid.node)) {  // the usual case: 16 bytes at once
+      std::uint8_t* p = grow(15);
+      p[0] = tag::kNewPid;
+      p[1] = tag::kAtomCacheRef;
+      p[2] = *index;
+      put_be32(p + 3, pid.id);
+      put_be32(p + 7, pid.serial);
+      put_be32(p + 11, pid.creation);
+      return;
+    }
     out_.push_back(tag::kNewPid);
     write(pid.node);
-    put32(out_, pid.id);
-    put32(out_, pid.serial);
-    put32(out_, pid.creation);
+    std::uint8_t* p = grow(12);
+    put_be32(p, pid.id);
+    put_be32(p + 4, pid.serial);
+    put_be32(p + 8, pid.creation);
   }
   void write(const etf::Reference& ref) {
-    out_.push_back(tag::kNewerReference);
-    put16(out_, std::uint32_t(ref.ids.size()));
+    std::uint8_t* p = grow(3);
+    p[0] = tag::kNewerReference;
+    p[1] = std::uint8_t(ref.ids.size() >> 8);
+    p[2] = std::uint8_t(ref.ids.size());
     write(ref.node);
-    put32(out_, ref.creation);
-    for (auto id : ref.ids) put32(out_, id);
+    p = grow(4 + 4 * ref.ids.size());
+    put_be32(p, ref.creation);
+    for (auto id : ref.ids) put_be32(p += 4, id);
   }
   void write(const etf::Term& term) { etf::encode_body(out_, term, options_); }
   void write(const ProcessId& id) { std::visit([this](const auto& v) { write(v); }, id); }
 
  private:
+  // n more bytes at the end of out; returns the first.
+  std::uint8_t* grow(std::size_t n) {
+    std::size_t at = out_.size();
+    out_.resize(at + n);
+    return out_.data() + at;
+  }
+  static void put_be32(std::uint8_t* p, std::uint32_t v) {
+    p[0] = std::uint8_t(v >> 24);
+    p[1] = std::uint8_t(v >> 16);
+    p[2] = std::uint8_t(v >> 8);
+    p[3] = std::uint8_t(v);
+  }
+  std::optional<std::uint8_t> cached(const etf::Atom& a) const {
+    return options_.atom_cache_index ? options_.atom_cache_index(a) : std::nullopt;
+  }
+  // SMALL_ATOM_UTF8_EXT or ATOM_UTF8_EXT into the 3 + size bytes at p (one unused when small).
+  void put_atom_utf8(std::uint8_t* p, const etf::Atom& a) {
+    const std::size_t n = a.name.size();
+    if (n < 256) {
+      p[0] = tag::kSmallAtomUtf8;
+      p[1] = std::uint8_t(n);
+      std::memcpy(p + 2, a.name.data(), n);
+      out_.pop_back();  // the third header byte was not needed
+    } else {
+      p[0] = tag::kAtomUtf8;
+      p[1] = std::uint8_t(n >> 8);
+      p[2] = std::uint8_t(n);
+      std::memcpy(p + 3, a.name.data(), n);
+    }
+  }
+
   std::vector<std::uint8_t>& out_;
   const etf::EncodeOptions& options_;
 };
