@@ -174,13 +174,13 @@ void Node::Impl::gen_reply(const etf::Pid& server, const etf::TermRef& from, con
   if (from.kind() != Kind::Tuple || from.arity() != 2) return;
   etf::TermRef caller_ref = from.element(0);
   if (caller_ref.kind() != Kind::Pid) return;
-  etf::Pid caller = etf::to_pid(caller_ref.pid());
+  const etf::PidView caller = caller_ref.pid();  // an owned Pid only where one is sent
   etf::TermRef tag = caller_ref.next();
   // [alias | Ref]: gen:reply sends to the alias; a peer without ALIAS would never see it, so
   // then (and for plain tags) we answer the pid, which gen:call accepts too.
   const std::optional<etf::TermRef> alias = alias_of_tag(tag);
-  const bool remote = caller.node.name != options.name;
-  auto c = remote ? up_connection(caller.node.name) : nullptr;
+  const bool remote = caller.node != options.name;
+  auto c = remote ? up_connection(caller.node) : nullptr;
   const bool to_alias = alias && (!remote || (c && c->has(proto::dflag::alias)));
   // The usual reply (an atom, to a tag of either of OTP 25's shapes, over a connection that is
   // up) is written from its fields; anything else is built as a Term and routed.
@@ -189,8 +189,8 @@ void Node::Impl::gen_reply(const etf::Pid& server, const etf::TermRef& from, con
     proto::ControlMessage control;
     const etf::Reference* tag_ref = &ref;
     if (to_alias) tag_ref = &std::get<proto::AliasSend>(control = proto::AliasSend{server, std::move(ref)}).alias;
-    else if (!c->has(proto::dflag::send_sender)) control = proto::Send{proto::kUnusedAtom, std::move(caller)};
-    else control = proto::SendSender{server, std::move(caller)};
+    else if (!c->has(proto::dflag::send_sender)) control = proto::Send{proto::kUnusedAtom, etf::to_pid(caller)};
+    else control = proto::SendSender{server, etf::to_pid(caller)};
     c->send(control, proto::TaggedReply{*tag_ref, alias.has_value(), reply.as_atom()});
     return;
   }
@@ -199,7 +199,7 @@ void Node::Impl::gen_reply(const etf::Pid& server, const etf::TermRef& from, con
     send_to_alias(server, etf::to_reference(alias->reference()), std::move(message));
     return;
   }
-  send_to_pid(server, caller, std::move(message));
+  send_to_pid(server, etf::to_pid(caller), std::move(message));
 }
 
 etf::Reference Node::Impl::monitor_remote(const etf::Pid& watcher, const Term& target, const std::string& node) {

@@ -116,7 +116,7 @@ struct Node::Impl : RemoteSignals {
   void on_up(const std::shared_ptr<Connection>& connection);
   void on_closed(const std::shared_ptr<Connection>& connection, const std::string& reason);
   void fail_pending(const std::string& node);
-  std::shared_ptr<Connection> up_connection(const std::string& node) const;
+  std::shared_ptr<Connection> up_connection(std::string_view node) const;
 
   // --- messages ---
   void dispatch(Connection& connection, const proto::MessageView& message);
@@ -185,7 +185,7 @@ struct Node::Impl : RemoteSignals {
   bool stopping = false;
 
   std::set<std::shared_ptr<Connection>> connections;             // every live connection
-  std::map<std::string, std::shared_ptr<Connection>> up;         // by peer name
+  std::map<std::string, std::shared_ptr<Connection>, std::less<>> up;  // by peer name (also found by string_view)
   struct Pending {
     std::shared_ptr<Connection> connection;  // null while asking epmd or after 'nok'
     std::vector<ConnectDone> waiters;
