@@ -182,11 +182,12 @@ void Node::Impl::finish_call(const std::shared_ptr<CallState>& state, Result<Ter
   state->done = true;
   if (state->deadline) call_deadlines.erase(*std::exchange(state->deadline, std::nullopt));
   if (state->ref && !down) {
+    // (The call is over: its reference moves into the DEMONITOR_P.)
     if (auto target = table->demonitor(*state->ref); target && target->second != options.name)
       route(target->second, {proto::DemonitorP{state->caller, target->first.get_if<etf::Pid>()
                                                                   ? proto::ProcessId(target->first.as_pid())
                                                                   : proto::ProcessId(target->first.as_atom()),
-                                               *state->ref},
+                                               std::move(*state->ref)},
                              std::nullopt});
   }
   table->exit(state->caller, Term::atom("normal"));
