@@ -164,8 +164,8 @@ Result<ControlMessage, ConnectionError> control_from_tape(const etf::TermRef& te
                                                           const ControlOptions& options = {});
 
 // A receiver's decoded control messages, one kept per operation: decoding a message over the
-// previous one of its operation reuses its storage (node names, reference words), so the usual
-// traffic (MONITOR_P, REG_SEND, DEMONITOR_P, ...) decodes without allocating.
+// previous one of its operation reuses its storage, so the node names and reference words of the
+// usual traffic (MONITOR_P, REG_SEND, DEMONITOR_P, ...) are not allocated again per message.
 class ControlSlots {
  public:
   // control_from_tape() (the same verdict and errors) into the slot of the message's operation;
