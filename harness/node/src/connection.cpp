@@ -257,6 +257,19 @@ void Connection::send(const proto::DistMessage& message, bool queued) {
   schedule_flush();
 }
 
+template <class Payload>
+void Connection::send(const proto::ControlMessage& control, const Payload& payload) {
+  if (phase_ != Phase::Up || closing_) return;
+  if (node_.corpus) {
+    node_.record_term(proto::to_term(control));
+    node_.record_term(proto::to_term(payload));
+  }
+  sender_->write(pending_, control, payload);
+  schedule_flush();
+}
+template void Connection::send(const proto::ControlMessage&, const proto::TaggedReply&);
+template void Connection::send(const proto::ControlMessage&, const proto::GenCallRequest&);
+
 void Connection::schedule_flush() {
   // A running write picks pending_ up when it ends; the input handler writes when it returns.
   if (writing_ || flush_scheduled_ || handling_input_) return;

@@ -174,19 +174,32 @@ void Node::Impl::gen_reply(const etf::Pid& server, const etf::TermRef& from, con
   if (from.kind() != Kind::Tuple || from.arity() != 2) return;
   etf::TermRef caller_ref = from.element(0);
   if (caller_ref.kind() != Kind::Pid) return;
-  etf::Pid caller = etf::to_pid(caller_ref.pid());
+  const etf::PidView caller = caller_ref.pid();  // an owned Pid only where one is sent
   etf::TermRef tag = caller_ref.next();
-  Term message = tuple_of(tag.to_term(), reply);
   // [alias | Ref]: gen:reply sends to the alias; a peer without ALIAS would never see it, so
   // then (and for plain tags) we answer the pid, which gen:call accepts too.
-  if (auto alias = alias_of_tag(tag)) {
-    auto c = up_connection(caller.node.name);
-    if (caller.node.name == options.name || (c && c->has(proto::dflag::alias))) {
-      send_to_alias(server, etf::to_reference(alias->reference()), std::move(message));
-      return;
-    }
+  const std::optional<etf::TermRef> alias = alias_of_tag(tag);
+  const bool remote = caller.node != options.name;
+  auto c = remote ? up_connection(caller.node) : nullptr;
+  const bool to_alias = alias && (!remote || (c && c->has(proto::dflag::alias)));
+  // The usual reply (an atom, to a tag of either of OTP 25's shapes, over a connection that is
+  // up) is written from its fields; anything else is built as a Term and routed.
+  if (c && reply.kind() == Kind::Atom && (alias || tag.kind() == Kind::Reference)) {
+    etf::Reference ref = etf::to_reference((alias ? *alias : tag).reference());
+    proto::ControlMessage control;
+    const etf::Reference* tag_ref = &ref;
+    if (to_alias) tag_ref = &std::get<proto::AliasSend>(control = proto::AliasSend{server, std::move(ref)}).alias;
+    else if (!c->has(proto::dflag::send_sender)) control = proto::Send{proto::kUnusedAtom, etf::to_pid(caller)};
+    else control = proto::SendSender{server, etf::to_pid(caller)};
+    c->send(control, proto::TaggedReply{*tag_ref, alias.has_value(), reply.as_atom()});
+    return;
   }
-  send_to_pid(server, caller, std::move(message));
+  Term message = tuple_of(tag.to_term(), reply);
+  if (to_alias) {
+    send_to_alias(server, etf::to_reference(alias->reference()), std::move(message));
+    return;
+  }
+  send_to_pid(server, etf::to_pid(caller), std::move(message));
 }
 
 etf::Reference Node::Impl::monitor_remote(const etf::Pid& watcher, const Term& target, const std::string& node) {

@@ -151,16 +151,23 @@ void Node::Impl::start_call(const std::shared_ptr<CallState>& state, const Term&
   etf::Reference ref = monitor_remote(state->caller, server, state->node);
   if (state->done) return;  // a local target that does not exist: DOWN noproc already
   state->ref = ref;
+  // The tag is [alias | Ref] when the peer has ALIAS (OTP drops alias replies to peers without
+  // it), else Ref.
   bool alias = state->node == options.name || (c && c->has(proto::dflag::alias));
-  Term tag;
+  if (alias) table->add_alias(state->caller, ref);
+  state->alias_tag = alias;
+  // The usual call (a registered name on a node we are connected to) is written from its fields;
+  // the others are built as a Term and routed.
+  if (auto* name = server.get_if<etf::Atom>(); name && c && state->node != options.name) {
+    c->send(proto::RegSend{state->caller, proto::kUnusedAtom, *name},
+            proto::GenCallRequest{state->caller, ref, alias, request});
+    return;
+  }
+  Term tag = Term::reference(ref);
   if (alias) {
-    table->add_alias(state->caller, ref);
     std::vector<Term> alias_atom;
     alias_atom.push_back(Term::atom("alias"));
-    tag = Term::list(std::move(alias_atom), Term::reference(ref));
-    state->alias_tag = true;
-  } else {
-    tag = Term::reference(ref);  // OTP drops alias replies to peers without ALIAS
+    tag = Term::list(std::move(alias_atom), std::move(tag));
   }
   Term message = tuple_of(Term::atom("$gen_call"), tuple_of(Term::pid(state->caller), std::move(tag)), request);
   if (auto* pid = server.get_if<etf::Pid>())
@@ -175,11 +182,12 @@ void Node::Impl::finish_call(const std::shared_ptr<CallState>& state, Result<Ter
   state->done = true;
   if (state->deadline) call_deadlines.erase(*std::exchange(state->deadline, std::nullopt));
   if (state->ref && !down) {
+    // (The call is over: its reference moves into the DEMONITOR_P.)
     if (auto target = table->demonitor(*state->ref); target && target->second != options.name)
       route(target->second, {proto::DemonitorP{state->caller, target->first.get_if<etf::Pid>()
                                                                   ? proto::ProcessId(target->first.as_pid())
                                                                   : proto::ProcessId(target->first.as_atom()),
-                                               *state->ref},
+                                               std::move(*state->ref)},
                              std::nullopt});
   }
   table->exit(state->caller, Term::atom("normal"));

@@ -97,7 +97,7 @@ void Node::Impl::accept_next() {
   });
 }
 
-std::shared_ptr<Connection> Node::Impl::up_connection(const std::string& node) const {
+std::shared_ptr<Connection> Node::Impl::up_connection(std::string_view node) const {
   auto it = up.find(node);
   return it == up.end() ? nullptr : it->second;
 }

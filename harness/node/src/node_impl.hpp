@@ -43,6 +43,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void start();
   // Only when Up. `queued` = encoded as OTP does for messages queued before the connection was up.
   void send(const proto::DistMessage& message, bool queued = false);
+  // A message whose payload is written from its fields: Payload is proto::TaggedReply (gen:reply's
+  // {Tag, Reply}) or proto::GenCallRequest (instantiated in connection.cpp).
+  template <class Payload>
+  void send(const proto::ControlMessage& control, const Payload& payload);
   void close(const std::string& reason);
 
   Role role() const { return role_; }
@@ -112,7 +116,7 @@ struct Node::Impl : RemoteSignals {
   void on_up(const std::shared_ptr<Connection>& connection);
   void on_closed(const std::shared_ptr<Connection>& connection, const std::string& reason);
   void fail_pending(const std::string& node);
-  std::shared_ptr<Connection> up_connection(const std::string& node) const;
+  std::shared_ptr<Connection> up_connection(std::string_view node) const;
 
   // --- messages ---
   void dispatch(Connection& connection, const proto::MessageView& message);
@@ -184,7 +188,7 @@ struct Node::Impl : RemoteSignals {
   bool stopping = false;
 
   std::set<std::shared_ptr<Connection>> connections;             // every live connection
-  std::map<std::string, std::shared_ptr<Connection>> up;         // by peer name
+  std::map<std::string, std::shared_ptr<Connection>, std::less<>> up;  // by peer name (also found by string_view)
   struct Pending {
     std::shared_ptr<Connection> connection;  // null while asking epmd or after 'nok'
     // Set when we answered the peer's own attempt with ok_simultaneous: our dial stops wherever it

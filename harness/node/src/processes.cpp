@@ -255,7 +255,7 @@ etf::Reference ProcessTable::monitor(const etf::Pid& watcher, const etf::Term& t
 std::optional<std::pair<etf::Term, std::string>> ProcessTable::demonitor(const etf::Reference& ref) {
   auto it = monitors_.find(ref);
   if (it == monitors_.end()) return std::nullopt;
-  auto result = std::make_pair(it->second.target, it->second.target_node);
+  auto result = std::make_pair(std::move(it->second.target), std::move(it->second.target_node));  // erased below
   if (auto p = processes_.find(it->second.watcher); p != processes_.end()) p->second.watching.erase(ref);
   monitors_.erase(it);
   return result;

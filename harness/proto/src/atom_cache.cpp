@@ -46,20 +46,35 @@ AtomCachePlan AtomCacheOut::plan(std::span<const etf::Atom* const> atoms) {
 }
 
 void AtomCacheOut::plan_into(AtomCachePlan& plan, std::span<const etf::Atom* const> atoms) {
-  plan.clear();
+  // The references already in the plan are overwritten in place (their atom texts keep their
+  // buffers: node names are longer than a std::string holds inline), then the rest is trimmed.
+  std::vector<AtomCacheRef>& refs = plan.refs;
+  const std::size_t old_size = refs.size();
+  std::size_t count = 0;
+  plan.flat_.clear();
+  plan.hashed_.clear();
   std::bitset<kAtomCacheSlots> slot_used;  // slots taken by an earlier atom of this message
   for (const etf::Atom* atom : atoms) {
-    if (plan.refs.size() == kMaxAtomCacheRefs) break;
+    if (count == kMaxAtomCacheRefs) break;
     if (plan.index(*atom)) continue;
     std::uint16_t slot = std::uint16_t(chooser_(*atom) % kAtomCacheSlots);
     if (slot_used[slot]) continue;  // another atom of this message holds the slot: inline
-    auto index = std::uint8_t(plan.refs.size());
+    auto index = std::uint8_t(count);
     bool is_new = !(slots_[slot] && *slots_[slot] == *atom);
     if (is_new) slots_[slot] = *atom;
-    plan.refs.push_back(AtomCacheRef{slot, is_new, *atom});
+    if (count < old_size) {
+      AtomCacheRef& ref = refs[count];
+      ref.slot = slot;
+      ref.is_new = is_new;
+      ref.atom.name.assign(atom->name);
+    } else {
+      refs.push_back(AtomCacheRef{slot, is_new, *atom});
+    }
+    ++count;
     plan.add_index(atom->name, index);
     slot_used[slot] = true;
   }
+  refs.resize(count);
 }
 
 void collect_atoms(const etf::Term& root, std::vector<const etf::Atom*>& out) {
@@ -68,6 +83,11 @@ void collect_atoms(const etf::Term& root, std::vector<const etf::Atom*>& out) {
   // order, node names of pids/ports/refs and fun modules on the spot (checked against the
   // captures in connection_vectors_test).
   using Kind = etf::Term::Kind;
+  // A lone atom (the Unused '' of sends, most requests and replies) needs no walk.
+  if (const auto* atom = root.get_if<etf::Atom>()) {
+    out.push_back(atom);
+    return;
+  }
   std::vector<const etf::Term*> stack{&root};
   while (!stack.empty()) {
     const etf::Term* t = stack.back();

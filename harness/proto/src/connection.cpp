@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "distspec/etf/encode.hpp"
+#include "field_writer.hpp"
 
 namespace distspec::proto {
 
@@ -60,7 +61,7 @@ std::optional<ConnectionEventView> ConnectionReceiver::take_view() {
   Ready ready = std::exchange(ready_, Ready::Nothing);
   if (ready == Ready::Nothing) return std::nullopt;
   if (ready == Ready::Tick) return ConnectionEventView{TickEvent{}};
-  MessageView view{&control_, std::nullopt, kind_, refs_, fragments_};
+  MessageView view{control_, std::nullopt, kind_, atom_section_.refs, fragments_};
   if (has_payload_) view.payload = payload_tape_.root();
   return ConnectionEventView{view};
 }
@@ -73,7 +74,7 @@ std::optional<ConnectionEvent> ConnectionReceiver::take() {
 }
 
 ConnectionEvent ConnectionReceiver::materialize() {
-  MessageEvent event{DistMessage{std::move(control_), std::nullopt}, kind_, refs_, fragments_};
+  MessageEvent event{DistMessage{std::move(*control_), std::nullopt}, kind_, atom_section_.refs, fragments_};
   if (has_payload_) event.message.payload = payload_tape_.root().to_term();
   return event;
 }
@@ -114,25 +115,25 @@ Result<std::size_t, ConnectionError> ConnectionReceiver::decode_control(
   auto used = decode_tape_at(control_tape_, packet, offset, with_version, view,
                              options_.max_term_depth, ConnectionErrorCode::BadControlTerm);
   if (!used) return used.error();
-  auto control = control_from_tape(control_tape_.root(), options_.control);
+  auto control = control_slots_.decode(control_tape_.root(), options_.control);
   if (!control) {
     ConnectionError e = control.error();
     e.offset = offset;
     return e;
   }
-  control_ = std::move(control).value();
+  control_ = control.value();
   return used.value();
 }
 
 Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::decode_pass_through(
     std::span<const std::uint8_t> packet) {
-  refs_.clear();
+  atom_section_.refs.clear();
   kind_ = PacketKind::PassThrough;
   fragments_ = 1;
   auto control_used = decode_control(packet, 1, true, nullptr);
   if (!control_used) return control_used.error();
   std::size_t pos = 1 + control_used.value();
-  has_payload_ = has_payload(op_of(control_));
+  has_payload_ = has_payload(op_of(*control_));
   if (has_payload_) {
     if (pos == packet.size()) return ConnectionError{ConnectionErrorCode::PayloadMissing, pos, {}};
     auto used = decode_tape_at(payload_tape_, packet, pos, true, nullptr, options_.max_term_depth,
@@ -160,11 +161,10 @@ Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::decode_he
       return ConnectionError{ConnectionErrorCode::FragmentSequenceZero, kFragmentIdsOffset, {}};
     pos = kFragmentPrefixSize;
   }
-  auto section = parse_atom_cache_section(packet.subspan(pos), pos, cache_);
-  if (!section) return section.error();
-  pos += section->used;
-  refs_ = std::move(section->refs);
-  etf::AtomCacheView view = make_atom_cache_view(refs_);
+  if (auto failed = parse_atom_cache_section_into(atom_section_, packet.subspan(pos), pos, cache_))
+    return *failed;
+  pos += atom_section_.used;
+  etf::AtomCacheView view = make_atom_cache_view(atom_section_.refs);
   auto control_used = decode_control(packet, pos, false, &view);
   if (!control_used) return control_used.error();
   pos += control_used.value();
@@ -174,10 +174,10 @@ Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::decode_he
     fragments_ = 1;
     return finish(packet.subspan(pos), pos);
   }
-  if (!has_payload(op_of(control_)))  // only payload bytes may follow in 'F' packets
+  if (!has_payload(op_of(*control_)))  // only payload bytes may follow in 'F' packets
     return ConnectionError{ConnectionErrorCode::PayloadExtra, pos, "fragmented message without payload"};
   auto rest = packet.subspan(pos);
-  PendingMessage pending{std::move(refs_), std::move(control_),
+  PendingMessage pending{std::move(atom_section_.refs), std::move(*control_),
                          std::vector<std::uint8_t>(rest.begin(), rest.end()), 0};
   auto begun = assembler_.begin(ids, std::move(pending));
   if (!begun) return begun.error();
@@ -192,8 +192,9 @@ Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::decode_co
   if (!done) return done.error();
   if (!done.value()) return Ready::Nothing;
   PendingMessage& message = *done.value();
-  control_ = std::move(message.control);
-  refs_ = std::move(message.refs);
+  assembled_control_ = std::move(message.control);
+  control_ = &assembled_control_;
+  atom_section_.refs = std::move(message.refs);
   assembled_ = std::move(message.payload);  // the payload tape views these bytes
   kind_ = PacketKind::FragmentHeader;
   fragments_ = message.fragments;
@@ -203,7 +204,7 @@ Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::decode_co
 
 Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::finish(
     std::span<const std::uint8_t> payload, std::size_t payload_offset) {
-  has_payload_ = has_payload(op_of(control_));
+  has_payload_ = has_payload(op_of(*control_));
   if (!has_payload_) {
     if (!payload.empty())
       return ConnectionError{ConnectionErrorCode::PayloadExtra, payload_offset, {}};
@@ -211,7 +212,7 @@ Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::finish(
   }
   if (payload.empty())
     return ConnectionError{ConnectionErrorCode::PayloadMissing, payload_offset, {}};
-  etf::AtomCacheView view = make_atom_cache_view(refs_);
+  etf::AtomCacheView view = make_atom_cache_view(atom_section_.refs);
   auto used = decode_tape_at(payload_tape_, payload, 0, false, &view, options_.max_term_depth,
                              ConnectionErrorCode::BadPayloadTerm);
   if (!used) {
@@ -224,19 +225,124 @@ Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::finish(
   return Ready::Message;
 }
 
+namespace {
+
+const etf::Atom kAliasAtom{"alias"};
+
+// The payloads write_message() takes: an owned Term, or a TaggedReply's fields.
+struct TermPayload {
+  const etf::Term& term;
+  void collect(std::vector<const etf::Atom*>& atoms) const { collect_atoms(term, atoms); }
+  void encode(std::vector<std::uint8_t>& out, const etf::EncodeOptions& options) const {
+    etf::encode_body(out, term, options);
+  }
+};
+
+constexpr std::uint8_t kSmallTuple = 104, kList = 108;
+
+// A gen:call tag (Ref, or [alias | Ref]): its atoms in the order collect_atoms() meets them, and
+// its bytes.
+void collect_tag_atoms(const etf::Reference& ref, bool alias_tag, std::vector<const etf::Atom*>& atoms) {
+  if (alias_tag) atoms.push_back(&kAliasAtom);
+  atoms.push_back(&ref.node);
+}
+void write_tag(std::vector<std::uint8_t>& out, detail::FieldWriter& writer, const etf::Reference& ref,
+               bool alias_tag) {
+  if (alias_tag) {  // [alias | Ref]: one element, the reference as the tail
+    const std::uint8_t list_header[] = {kList, 0, 0, 0, 1};
+    out.insert(out.end(), std::begin(list_header), std::end(list_header));
+    writer.write(kAliasAtom);
+  }
+  writer.write(ref);
+}
+etf::Term tag_term(const etf::Reference& ref, bool alias_tag) {
+  etf::Term r = etf::Term::reference(ref);
+  return alias_tag ? etf::Term::list({etf::Term::atom(kAliasAtom)}, std::move(r)) : r;
+}
+
+struct TaggedReplyPayload {
+  const TaggedReply& reply;
+  void collect(std::vector<const etf::Atom*>& atoms) const {
+    collect_tag_atoms(reply.ref, reply.alias_tag, atoms);
+    atoms.push_back(&reply.reply);
+  }
+  void encode(std::vector<std::uint8_t>& out, const etf::EncodeOptions& options) const {
+    out.push_back(kSmallTuple);
+    out.push_back(2);
+    detail::FieldWriter writer(out, options);
+    write_tag(out, writer, reply.ref, reply.alias_tag);
+    writer.write(reply.reply);
+  }
+};
+
+const etf::Atom kGenCallAtom{"$gen_call"};
+
+struct GenCallRequestPayload {
+  const GenCallRequest& call;
+  void collect(std::vector<const etf::Atom*>& atoms) const {
+    atoms.push_back(&kGenCallAtom);
+    atoms.push_back(&call.from.node);
+    collect_tag_atoms(call.ref, call.alias_tag, atoms);
+    collect_atoms(call.request, atoms);
+  }
+  void encode(std::vector<std::uint8_t>& out, const etf::EncodeOptions& options) const {
+    out.push_back(kSmallTuple);
+    out.push_back(3);
+    detail::FieldWriter writer(out, options);
+    writer.write(kGenCallAtom);
+    out.push_back(kSmallTuple);
+    out.push_back(2);
+    writer.write(call.from);
+    write_tag(out, writer, call.ref, call.alias_tag);
+    writer.write(call.request);
+  }
+};
+
+}  // namespace
+
+etf::Term to_term(const TaggedReply& reply) {
+  return etf::Term::tuple({tag_term(reply.ref, reply.alias_tag), etf::Term::atom(reply.reply)});
+}
+
+etf::Term to_term(const GenCallRequest& call) {
+  return etf::Term::tuple({etf::Term::atom(kGenCallAtom),
+                           etf::Term::tuple({etf::Term::pid(call.from), tag_term(call.ref, call.alias_tag)}),
+                           call.request});
+}
+
 ConnectionSender::ConnectionSender(SenderOptions options)
     : options_(options), cache_(options.slot_chooser) {}
 
 void ConnectionSender::write(std::vector<std::uint8_t>& out, const DistMessage& message,
                              bool use_atom_cache) {
+  if (!message.payload) return write_message<TermPayload>(out, message.control, nullptr, use_atom_cache);
+  TermPayload payload{*message.payload};
+  write_message(out, message.control, &payload, use_atom_cache);
+}
+
+void ConnectionSender::write(std::vector<std::uint8_t>& out, const ControlMessage& control,
+                             const TaggedReply& reply, bool use_atom_cache) {
+  TaggedReplyPayload payload{reply};
+  write_message(out, control, &payload, use_atom_cache);
+}
+
+void ConnectionSender::write(std::vector<std::uint8_t>& out, const ControlMessage& control,
+                             const GenCallRequest& call, bool use_atom_cache) {
+  GenCallRequestPayload payload{call};
+  write_message(out, control, &payload, use_atom_cache);
+}
+
+template <class Payload>
+void ConnectionSender::write_message(std::vector<std::uint8_t>& out, const ControlMessage& control,
+                                     const Payload* payload, bool use_atom_cache) {
   // The usual operations are written from their fields; the rare ones through their tuple.
-  const bool direct = encodes_directly(message.control);
+  const bool direct = encodes_directly(control);
   etf::Term control_tuple;
-  if (!direct) control_tuple = to_term(message.control);
+  if (!direct) control_tuple = to_term(control);
   etf::EncodeOptions encode_options;
   encode_options.utf8_atoms = true;  // UTF8_ATOMS is mandatory in OTP 25
   auto encode_control = [&](std::vector<std::uint8_t>& into) {
-    if (direct) encode_control_body(into, message.control, encode_options);
+    if (direct) encode_control_body(into, control, encode_options);
     else etf::encode_body(into, control_tuple, encode_options);
   };
 
@@ -259,21 +365,21 @@ void ConnectionSender::write(std::vector<std::uint8_t>& out, const DistMessage& 
     out.push_back(kPassThroughTag);
     out.push_back(kVersionMagic);
     encode_control(out);
-    if (message.payload) {
+    if (payload) {
       out.push_back(kVersionMagic);
-      etf::encode_body(out, *message.payload, encode_options);
+      payload->encode(out, encode_options);
     }
     end_packet(at);
     return;
   }
 
-  plan_.clear();
-  if (use_atom_cache && options_.mode.atom_cache) {
+  if (!use_atom_cache || !options_.mode.atom_cache) plan_.clear();
+  else {
     atoms_.clear();
     // OTP sizes (and caches) the control first, then the payload.
-    if (direct) collect_control_atoms(message.control, atoms_);
+    if (direct) collect_control_atoms(control, atoms_);
     else collect_atoms(control_tuple, atoms_);
-    if (message.payload) collect_atoms(*message.payload, atoms_);
+    if (payload) payload->collect(atoms_);
     cache_.plan_into(plan_, atoms_);
     if (!plan_.refs.empty())
       encode_options.atom_cache_index = [this](const etf::Atom& a) { return plan_.index(a); };
@@ -283,7 +389,7 @@ void ConnectionSender::write(std::vector<std::uint8_t>& out, const DistMessage& 
   scratch_.clear();
   encode_control(scratch_);
   std::size_t control_size = scratch_.size();
-  if (message.payload) etf::encode_body(scratch_, *message.payload, encode_options);
+  if (payload) payload->encode(scratch_, encode_options);
 
   std::size_t fragment_size =
       options_.mode.fragments && options_.fragment_size ? options_.fragment_size : SIZE_MAX;

@@ -116,17 +116,31 @@ FieldResult field_from_term(const Term& t, Mfa& out) {
 // ---- tape value -> field (the same checks and messages as from a Term) ----
 using etf::TermRef;
 
-etf::Pid pid_of(const TermRef& t) { return etf::to_pid(t.pid()); }
-etf::Reference reference_of(const TermRef& t) { return etf::to_reference(t.reference()); }
+// Assigned over what `out` held (ControlSlots decodes into the previous message's fields: the
+// node name and the words keep their buffers).
+void assign_pid(etf::Pid& out, const TermRef& t) {
+  etf::PidView v = t.pid();
+  out.node.name.assign(v.node);
+  out.id = v.id;
+  out.serial = v.serial;
+  out.creation = v.creation;
+}
+void assign_reference(etf::Reference& out, const TermRef& t) {
+  etf::ReferenceView v = t.reference();
+  out.node.name.assign(v.node);
+  out.creation = v.creation;
+  out.ids.resize(v.word_count);
+  for (std::size_t i = 0; i < v.word_count; ++i) out.ids[i] = v.word(i);
+}
 
 FieldResult field_from_term(const TermRef& t, etf::Pid& out) {
   if (t.kind() != Kind::Pid) return FieldError{"a pid"};
-  out = pid_of(t);
+  assign_pid(out, t);
   return std::nullopt;
 }
 FieldResult field_from_term(const TermRef& t, etf::Reference& out) {
   if (t.kind() != Kind::Reference) return FieldError{"a reference"};
-  out = reference_of(t);
+  assign_reference(out, t);
   return std::nullopt;
 }
 FieldResult field_from_term(const TermRef& t, etf::Atom& out) {
@@ -167,11 +181,13 @@ FieldResult field_from_term(const TermRef& t, std::uint64_t& out) {
 }
 FieldResult field_from_term(const TermRef& t, ProcessId& out) {
   if (t.kind() == Kind::Pid) {
-    out = pid_of(t);
+    auto* pid = std::get_if<etf::Pid>(&out);
+    assign_pid(pid ? *pid : out.emplace<etf::Pid>(), t);
     return std::nullopt;
   }
   if (t.kind() == Kind::Atom) {
-    out = etf::Atom{std::string(t.atom_name())};
+    auto* atom = std::get_if<etf::Atom>(&out);
+    (atom ? *atom : out.emplace<etf::Atom>()).name.assign(t.atom_name());
     return std::nullopt;
   }
   return FieldError{"a pid or an atom"};
@@ -209,9 +225,9 @@ Term message_to_term(const M& m) {
   return Term::tuple(std::move(elements));
 }
 
+// Decodes the elements into m's fields (on error m is partly written).
 template <class M, class Elements>
-Result<ControlMessage, ConnectionError> message_from_elements(const Elements& e) {
-  M m{};
+std::optional<ConnectionError> message_into(M& m, const Elements& e) {
   constexpr std::size_t arity = 1 + std::tuple_size_v<decltype(m.fields())>;
   if (e.size() != arity)
     return ConnectionError{ConnectionErrorCode::WrongArity, 0,
@@ -231,9 +247,33 @@ Result<ControlMessage, ConnectionError> message_from_elements(const Elements& e)
          }()), ...);
       },
       m.fields());
-  if (failure) return *failure;
+  return failure;
+}
+
+template <class M, class Elements>
+Result<ControlMessage, ConnectionError> message_from_elements(const Elements& e) {
+  M m{};
+  if (auto failure = message_into(m, e)) return *failure;
   return ControlMessage{std::move(m)};
 }
+
+// Into the slot's message, reusing it when it already holds this operation.
+template <class M>
+std::optional<ConnectionError> message_into_slot(ControlMessage& slot, const TapeElements& e) {
+  M* m = std::get_if<M>(&slot);
+  return message_into(m ? *m : slot.emplace<M>(), e);
+}
+using SlotDecoder = std::optional<ConnectionError> (*)(ControlMessage&, const TapeElements&);
+template <std::size_t... I>
+constexpr std::array<SlotDecoder, 37> make_slot_decoders(std::index_sequence<I...>) {
+  std::array<SlotDecoder, 37> d{};
+  ((d[std::size_t(std::variant_alternative_t<I, ControlMessage>::op)] =
+        message_into_slot<std::variant_alternative_t<I, ControlMessage>>),
+   ...);
+  return d;
+}
+constexpr auto kSlotDecoders =
+    make_slot_decoders(std::make_index_sequence<std::variant_size_v<ControlMessage>>());
 
 // Decoders indexed by operation number (null = not an operation), from a Term's elements or a
 // tape's.
@@ -353,6 +393,17 @@ Result<ControlMessage, ConnectionError> control_from_tape(const etf::TermRef& te
   std::int64_t n = term.element(0).integer();
   if (auto op = checked_op(n, options); !op) return op.error();
   return kTapeDecoders[n](TapeElements(term));
+}
+
+Result<ControlMessage*, ConnectionError> ControlSlots::decode(const etf::TermRef& term,
+                                                             const ControlOptions& options) {
+  if (term.kind() != Kind::Tuple || term.arity() == 0 || term.element(0).kind() != Kind::Integer)
+    return ConnectionError{ConnectionErrorCode::ControlNotTuple, 0, {}};
+  std::int64_t n = term.element(0).integer();
+  if (auto op = checked_op(n, options); !op) return op.error();
+  ControlMessage& slot = slots_[std::size_t(n)];
+  if (auto failure = kSlotDecoders[std::size_t(n)](slot, TapeElements(term))) return *failure;
+  return &slot;
 }
 
 }  // namespace distspec::proto

@@ -43,12 +43,32 @@ Result<PacketKind, ConnectionError> classify_packet(std::span<const std::uint8_t
 Result<AtomCacheSection, ConnectionError> parse_atom_cache_section(
     std::span<const std::uint8_t> bytes, std::size_t base, AtomCacheIn& cache) {
   AtomCacheSection section;
+  if (auto failed = parse_atom_cache_section_into(section, bytes, base, cache)) return *failed;
+  return section;
+}
+
+std::optional<ConnectionError> parse_atom_cache_section_into(AtomCacheSection& section,
+                                                             std::span<const std::uint8_t> bytes,
+                                                             std::size_t base, AtomCacheIn& cache) {
+  section.long_atoms = false;
+  section.used = 0;
+  // References are assigned over the ones already there: their atom texts keep their buffers.
+  std::size_t count = 0;
+  auto next_ref = [&]() -> AtomCacheRef& {
+    if (count == section.refs.size()) section.refs.emplace_back();
+    return section.refs[count++];
+  };
+  struct Trim {  // whatever the outcome, refs holds exactly the references parsed
+    AtomCacheSection& section;
+    std::size_t& count;
+    ~Trim() { section.refs.resize(count); }
+  } trim{section, count};
   if (bytes.empty()) return error(ConnectionErrorCode::HeaderTruncated, base);
   std::size_t n = bytes[0];
   std::size_t pos = 1;
   if (n == 0) {
     section.used = 1;
-    return section;
+    return std::nullopt;
   }
   std::size_t flag_bytes = n / 2 + 1;
   if (bytes.size() - pos < flag_bytes)
@@ -60,7 +80,6 @@ Result<AtomCacheSection, ConnectionError> parse_atom_cache_section(
   };
   section.long_atoms = (nibble(n) & 0x01) != 0;  // the nibble after the N reference nibbles
   pos += flag_bytes;
-  section.refs.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     std::uint8_t flags = nibble(i);
     bool is_new = (flags & 0x08) != 0;
@@ -72,7 +91,10 @@ Result<AtomCacheSection, ConnectionError> parse_atom_cache_section(
       if (!atom)
         return error(ConnectionErrorCode::BadAtomCacheSlot, base + pos - 1,
                      "slot " + std::to_string(slot));
-      section.refs.push_back(AtomCacheRef{slot, false, *atom});
+      AtomCacheRef& ref = next_ref();
+      ref.slot = slot;
+      ref.is_new = false;
+      ref.atom.name.assign(atom->name);
       continue;
     }
     std::size_t len_size = section.long_atoms ? 2 : 1;
@@ -95,11 +117,11 @@ Result<AtomCacheSection, ConnectionError> parse_atom_cache_section(
       return error(ConnectionErrorCode::BadAtomCacheAtom, base + pos);
     etf::Atom atom = decoded->term.as_atom();
     cache.set(slot, atom);
-    section.refs.push_back(AtomCacheRef{slot, true, std::move(atom)});
+    next_ref() = AtomCacheRef{slot, true, std::move(atom)};
     pos = text_at + len;
   }
   section.used = pos;
-  return section;
+  return std::nullopt;
 }
 
 void write_atom_cache_section(std::vector<std::uint8_t>& out, std::span<const AtomCacheRef> refs) {

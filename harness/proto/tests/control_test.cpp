@@ -20,7 +20,9 @@ using testing::make_ref;
 ControlOptions with_node_link() { return ControlOptions{.accept_node_link = true}; }
 
 // control_from_term(), after checking that control_from_tape() on the same term, encoded and
-// read onto a tape, gives the same verdict: the same message, or the same error code and detail.
+// read onto a tape, gives the same verdict: the same message, or the same error code and detail;
+// and so does ControlSlots::decode() into slots shared by every call of this file (each message
+// decoded over whatever earlier cases, failed ones included, left in its operation's slot).
 Result<ControlMessage, ConnectionError> from_term_and_tape(const Term& term,
                                                            const ControlOptions& options = {}) {
   auto from_term = control_from_term(term, options);
@@ -36,6 +38,16 @@ Result<ControlMessage, ConnectionError> from_term_and_tape(const Term& term,
     EXPECT_EQ(from_tape.error().code, from_term.error().code) << etf::format(term);
     EXPECT_EQ(from_tape.error().detail, from_term.error().detail) << etf::format(term);
     EXPECT_EQ(from_tape.error().offset, from_term.error().offset) << etf::format(term);
+  }
+  static ControlSlots slots;
+  auto from_slot = slots.decode(tape->root(), options);
+  EXPECT_EQ(from_slot.ok(), from_term.ok()) << etf::format(term);
+  if (from_slot.ok() && from_term.ok()) {
+    EXPECT_TRUE(*from_slot.value() == from_term.value()) << etf::format(term);
+  } else if (!from_slot.ok() && !from_term.ok()) {
+    EXPECT_EQ(from_slot.error().code, from_term.error().code) << etf::format(term);
+    EXPECT_EQ(from_slot.error().detail, from_term.error().detail) << etf::format(term);
+    EXPECT_EQ(from_slot.error().offset, from_term.error().offset) << etf::format(term);
   }
   return from_term;
 }
@@ -215,6 +227,38 @@ TEST(Control, ElementRangesAreChecked) {
   EXPECT_TRUE(bad(spawn(Term::tuple({Term::atom("m"), Term::atom("f")}), Term())));
   EXPECT_TRUE(bad(spawn(mfa(Term::integer(1)), Term::list({Term::atom("link")},
                                                           Term::atom("tail")))));
+}
+
+}  // namespace
+}  // namespace distspec::proto
+
+namespace distspec::proto {
+namespace {
+
+// One slot decoded over and over with fields that change size and kind in between.
+TEST(Control, SlotsDecodeOverEarlierMessagesOfTheSameOperation) {
+  const std::string long_node = std::string(200, 'n') + "@vm";
+  etf::Reference five{etf::Atom{long_node}, 7, {1, 2, 3, 4, 5}};
+  etf::Reference one{etf::Atom{"a@vm"}, 8, {9}};
+  etf::Reference three = make_ref("b@vm", 4);
+  const std::vector<ControlMessage> sequence = {
+      MonitorP{make_pid(long_node, 1), etf::Atom{"server"}, five},
+      MonitorP{make_pid("a@vm", 2), make_pid("b@vm", 3), one},
+      DemonitorP{make_pid("c@vm", 2), etf::Atom{"x"}, three},
+      MonitorP{make_pid("\xc3\xa9@vm", 4), etf::Atom{"\xe2\x82\xac"}, three},
+      MonitorP{make_pid("a@vm", 2), make_pid(long_node, 3), five},
+      RegSend{make_pid(long_node, 5), kUnusedAtom, etf::Atom{"name"}},
+      RegSend{make_pid("a@vm", 6), Term::atom("other"), etf::Atom{""}},
+  };
+  ControlSlots slots;
+  for (const auto& m : sequence) {
+    auto bytes = etf::encode(to_term(m));
+    auto tape = etf::decode_tape(bytes);
+    ASSERT_TRUE(tape.ok());
+    auto decoded = slots.decode(tape->root());
+    ASSERT_TRUE(decoded.ok()) << etf::format(to_term(m));
+    EXPECT_TRUE(*decoded.value() == m) << etf::format(to_term(m));
+  }
 }
 
 }  // namespace

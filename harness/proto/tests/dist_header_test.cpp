@@ -63,7 +63,8 @@ TEST(DistHeader, RandomSectionsRoundTrip) {
   std::uint32_t seed = std::random_device{}();
   std::printf("DistHeader.RandomSectionsRoundTrip seed %u\n", seed);
   std::mt19937 rng(seed);
-  AtomCacheIn in;
+  AtomCacheIn in, in_reused;
+  AtomCacheSection reused;  // parse_atom_cache_section_into() over the previous round's section
   std::vector<std::optional<std::string>> mirror(kAtomCacheSlots);
   for (int round = 0; round < 300; ++round) {
     std::size_t n = rng() % 256;
@@ -74,6 +75,9 @@ TEST(DistHeader, RandomSectionsRoundTrip) {
         refs.push_back({slot, false, etf::Atom{*mirror[slot]}});
       } else {
         std::string name = "atom" + std::to_string(rng() % 5000);
+        if (rng() % 4 == 0) name += std::string(40, 'l');  // past the short-string buffer
+        if (rng() % 50 == 0)  // over 255 bytes: LongAtoms
+          for (int k = 0; k < 130; ++k) name += "\xc3\xa9";
         mirror[slot] = name;
         refs.push_back({slot, true, etf::Atom{name}});
       }
@@ -84,6 +88,10 @@ TEST(DistHeader, RandomSectionsRoundTrip) {
     ASSERT_TRUE(parsed.ok()) << "seed " << seed << " round " << round;
     ASSERT_EQ(parsed->refs, refs) << "seed " << seed;
     ASSERT_EQ(parsed->used, written.size());
+    ASSERT_FALSE(parse_atom_cache_section_into(reused, written, 2, in_reused)) << "seed " << seed;
+    ASSERT_EQ(reused.refs, refs) << "seed " << seed << " round " << round;
+    ASSERT_EQ(reused.used, parsed->used);
+    ASSERT_EQ(reused.long_atoms, parsed->long_atoms);
   }
 }
 
@@ -216,6 +224,32 @@ TEST(AtomCache, CollectAtomsInOtpOrder) {
   ASSERT_EQ(atoms.size(), 3u);
   EXPECT_EQ(atoms[0]->name, "x");
   EXPECT_EQ(atoms[2]->name, "z");
+}
+
+}  // namespace
+}  // namespace distspec::proto
+
+namespace distspec::proto {
+namespace {
+
+// One plan reused for every message (as the sender does) plans what a fresh plan does.
+TEST(DistHeader, ReusedPlanEqualsFreshPlans) {
+  std::uint32_t seed = std::random_device{}();
+  std::printf("DistHeader.ReusedPlanEqualsFreshPlans seed %u\n", seed);
+  std::mt19937 rng(seed);
+  std::vector<etf::Atom> pool;
+  for (int i = 0; i < 60; ++i)
+    pool.push_back(etf::Atom{"a" + std::to_string(i) + (i % 3 == 0 ? std::string(30, 'x') : "")});
+  AtomCacheOut fresh_cache, reused_cache;
+  AtomCachePlan reused;
+  for (int round = 0; round < 500; ++round) {
+    std::vector<const etf::Atom*> atoms;
+    for (std::size_t n = rng() % 12; n > 0; --n) atoms.push_back(&pool[rng() % pool.size()]);
+    AtomCachePlan fresh = fresh_cache.plan(atoms);
+    reused_cache.plan_into(reused, atoms);
+    ASSERT_EQ(reused.refs, fresh.refs) << "seed " << seed << " round " << round;
+    for (const auto& atom : pool) ASSERT_EQ(reused.index(atom), fresh.index(atom)) << "seed " << seed;
+  }
 }
 
 }  // namespace

@@ -50,6 +50,7 @@ struct AtomCachePlan {
   void clear();  // empty, keeping the buffers (a sender plans every message into one plan)
 
  private:
+  friend class AtomCacheOut;
   // A message names a handful of atoms: a flat list beats hashing until it grows.
   static constexpr std::size_t kFlatIndexLimit = 32;
   std::vector<std::pair<std::string_view, std::uint8_t>> flat_;

@@ -98,14 +98,36 @@ class ConnectionReceiver {
   std::vector<std::uint8_t> assembled_;  // the payload of the last assembled fragmented message
   // The decoded message (buffers reused across messages).
   Ready ready_ = Ready::Nothing;
-  ControlMessage control_;
+  ControlSlots control_slots_;
+  ControlMessage* control_ = nullptr;  // in control_slots_, or assembled_control_
+  ControlMessage assembled_control_;   // the control of the last assembled fragmented message
   etf::TermTape control_tape_, payload_tape_;
   bool has_payload_ = false;
   PacketKind kind_ = PacketKind::Header;
-  std::vector<AtomCacheRef> refs_;
+  AtomCacheSection atom_section_;  // the header's references (reused: their texts keep their buffers)
   std::size_t fragments_ = 1;
   std::optional<ConnectionError> error_;
 };
+
+// gen:reply's message {Tag, Reply} from its fields, for a tag in one of OTP 25's two shapes (the
+// call's reference, or [alias | Ref]) and an atom reply: the node's reply path, without building
+// the payload Term. to_term() is the Term it stands for (what the sender's bytes encode).
+struct TaggedReply {
+  const etf::Reference& ref;
+  bool alias_tag = false;  // [alias | ref], else ref
+  const etf::Atom& reply;
+};
+etf::Term to_term(const TaggedReply& reply);
+
+// gen:call's request {'$gen_call', {From, Tag}, Request} from its fields, the tag as in
+// TaggedReply: the caller's path. to_term() is the Term it stands for.
+struct GenCallRequest {
+  const etf::Pid& from;
+  const etf::Reference& ref;
+  bool alias_tag = false;
+  const etf::Term& request;
+};
+etf::Term to_term(const GenCallRequest& request);
 
 struct SenderOptions {
   HeaderMode mode{};
@@ -123,6 +145,13 @@ class ConnectionSender {
   // for this message (as OTP does for messages queued before the connection was up).
   void write(std::vector<std::uint8_t>& out, const DistMessage& message,
              bool use_atom_cache = true);
+  // The same for a message whose payload is a TaggedReply: exactly the bytes write() appends for
+  // DistMessage{control, to_term(payload)}. Precondition: the operation has a payload.
+  void write(std::vector<std::uint8_t>& out, const ControlMessage& control,
+             const TaggedReply& payload, bool use_atom_cache = true);
+  // Likewise for a GenCallRequest payload.
+  void write(std::vector<std::uint8_t>& out, const ControlMessage& control,
+             const GenCallRequest& payload, bool use_atom_cache = true);
   // Appends a tick (00 00 00 00).
   static void write_tick(std::vector<std::uint8_t>& out) { frame_tick(out); }
 
@@ -131,6 +160,11 @@ class ConnectionSender {
   AtomCacheOut& atom_cache() { return cache_; }
 
  private:
+  // Both write()s: Payload (connection.cpp) collects its atoms and encodes its body.
+  template <class Payload>
+  void write_message(std::vector<std::uint8_t>& out, const ControlMessage& control,
+                     const Payload* payload, bool use_atom_cache);
+
   SenderOptions options_;
   AtomCacheOut cache_;
   std::uint64_t next_sequence_id_ = 1;

@@ -10,6 +10,7 @@
 // decoded message re-encodes to the same bytes.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -161,6 +162,21 @@ Result<ControlMessage, ConnectionError> control_from_term(const etf::Term& term,
 // same verdict and error for every input.
 Result<ControlMessage, ConnectionError> control_from_tape(const etf::TermRef& term,
                                                           const ControlOptions& options = {});
+
+// A receiver's decoded control messages, one kept per operation: decoding a message over the
+// previous one of its operation reuses its storage, so the node names and reference words of the
+// usual traffic (MONITOR_P, REG_SEND, DEMONITOR_P, ...) are not allocated again per message.
+class ControlSlots {
+ public:
+  // control_from_tape() (the same verdict and errors) into the slot of the message's operation;
+  // the message stays valid until the next decode() of that operation. On error the slot holds
+  // a partly decoded message.
+  Result<ControlMessage*, ConnectionError> decode(const etf::TermRef& term,
+                                                  const ControlOptions& options = {});
+
+ private:
+  std::array<ControlMessage, 37> slots_;  // by operation number
+};
 
 // The sender's path, without building the control tuple. encodes_directly() is false for the
 // operations with spawn or unlink-id fields (encode those through to_term()); for the others:

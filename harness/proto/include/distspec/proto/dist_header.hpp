@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -53,6 +54,12 @@ struct AtomCacheSection {
 // (in order, as OTP does). `base` is the offset of bytes[0] in the packet, for error offsets.
 Result<AtomCacheSection, ConnectionError> parse_atom_cache_section(
     std::span<const std::uint8_t> bytes, std::size_t base, AtomCacheIn& cache);
+// The same into `section` (a receiver parses every header into one): the references already
+// there are overwritten in place, so their atom texts keep their buffers. On error, refs holds
+// the references parsed before it.
+std::optional<ConnectionError> parse_atom_cache_section_into(AtomCacheSection& section,
+                                                             std::span<const std::uint8_t> bytes,
+                                                             std::size_t base, AtomCacheIn& cache);
 // Appends [N][Flags][Refs]; LongAtoms is set when any referenced atom exceeds 255 bytes (as OTP).
 // Precondition: refs.size() <= 255, slots < 2048.
 void write_atom_cache_section(std::vector<std::uint8_t>& out, std::span<const AtomCacheRef> refs);
