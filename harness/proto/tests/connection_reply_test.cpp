@@ -53,7 +53,7 @@ const std::vector<Term>& requests() {
     r.push_back(Term::atom("alias"));
     r.push_back(Term::atom("dsb_cpp_caller@vm"));
     r.push_back(Term::integer(-5));
-    r.push_back(Term::tuple({Term::atom("is_auth"), Term::atom("n\xc3\xb6de@h\xc3\xb6st")}));
+    r.push_back(Term::tuple({Term::atom("is_auth"), Term::atom("n\xc3\xb6" "de@h\xc3\xb6" "st")}));
     r.push_back(Term::list({Term::atom("alias")}, Term::reference(testing::make_ref("x@vm", 1))));
     r.push_back(Term::tuple({Term::pid(testing::make_pid("a@vm", 3)), Term::reference(testing::make_ref("a@vm", 2)),
                              Term::map({{Term::atom("k"), Term::binary_copy(std::vector<std::uint8_t>(300, 7))},
