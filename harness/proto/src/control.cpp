@@ -4,6 +4,8 @@
 #include <limits>
 #include <string>
 
+#include "distspec/etf/encode.hpp"
+#include "distspec/etf/tape.hpp"
 #include "distspec/etf/tape_values.hpp"
 
 namespace distspec::proto {
@@ -42,78 +44,7 @@ struct FieldError {
 };
 using FieldResult = std::optional<FieldError>;  // nullopt = ok
 
-FieldResult field_from_term(const Term& t, etf::Pid& out) {
-  if (t.kind() != Kind::Pid) return FieldError{"a pid"};
-  out = t.as_pid();
-  return std::nullopt;
-}
-FieldResult field_from_term(const Term& t, etf::Reference& out) {
-  if (t.kind() != Kind::Reference) return FieldError{"a reference"};
-  out = t.as_reference();
-  return std::nullopt;
-}
-FieldResult field_from_term(const Term& t, etf::Atom& out) {
-  if (t.kind() != Kind::Atom) return FieldError{"an atom"};
-  out = t.as_atom();
-  return std::nullopt;
-}
-FieldResult field_from_term(const Term& t, Term& out) {
-  out = t;
-  return std::nullopt;
-}
-FieldResult field_from_term(const Term& t, ProperList& out) {
-  const Term* tail = &t;
-  while (tail->kind() == Kind::List) tail = tail->as_list().tail.get();
-  if (tail->kind() != Kind::Nil) return FieldError{"a proper list"};
-  out.list = t;
-  return std::nullopt;
-}
-FieldResult field_from_term(const Term& t, std::uint32_t& out) {
-  // SPAWN_REPLY flags: a small integer below 2^27 (dist.c checks this range).
-  if (t.kind() != Kind::Integer || t.as_integer() < 0 || t.as_integer() >= (1 << 27))
-    return FieldError{"an integer in 0..2^27-1"};
-  out = std::uint32_t(t.as_integer());
-  return std::nullopt;
-}
-FieldResult field_from_term(const Term& t, std::uint64_t& out) {
-  // UNLINK_ID ids: non-zero and fitting 64 bits.
-  if (t.kind() == Kind::Integer && t.as_integer() > 0) {
-    out = std::uint64_t(t.as_integer());
-    return std::nullopt;
-  }
-  if (t.kind() == Kind::BigInteger && !t.as_big_integer().negative &&
-      t.as_big_integer().magnitude.size() <= 8) {
-    std::uint64_t v = 0;
-    const auto& m = t.as_big_integer().magnitude;
-    for (std::size_t i = m.size(); i-- > 0;) v = (v << 8) | m[i];
-    out = v;
-    return std::nullopt;
-  }
-  return FieldError{"a non-zero integer of at most 64 bits"};
-}
-FieldResult field_from_term(const Term& t, ProcessId& out) {
-  if (t.kind() == Kind::Pid) {
-    out = t.as_pid();
-    return std::nullopt;
-  }
-  if (t.kind() == Kind::Atom) {
-    out = t.as_atom();
-    return std::nullopt;
-  }
-  return FieldError{"a pid or an atom"};
-}
-FieldResult field_from_term(const Term& t, Mfa& out) {
-  const auto* tuple = t.get_if<etf::Tuple>();
-  if (!tuple || tuple->elements.size() != 3) return FieldError{"an {M, F, Arity} tuple"};
-  const auto& e = tuple->elements;
-  if (e[0].kind() != Kind::Atom || e[1].kind() != Kind::Atom || e[2].kind() != Kind::Integer ||
-      e[2].as_integer() < 0 || e[2].as_integer() > 255)
-    return FieldError{"an {M, F, Arity} tuple of atom, atom, 0..255"};
-  out = Mfa{e[0].as_atom(), e[1].as_atom(), std::uint32_t(e[2].as_integer())};
-  return std::nullopt;
-}
-
-// ---- tape value -> field (the same checks and messages as from a Term) ----
+// ---- tape value -> field ----
 using etf::TermRef;
 
 // Assigned over what `out` held (ControlSlots decodes into the previous message's fields: the
@@ -250,13 +181,6 @@ std::optional<ConnectionError> message_into(M& m, const Elements& e) {
   return failure;
 }
 
-template <class M, class Elements>
-Result<ControlMessage, ConnectionError> message_from_elements(const Elements& e) {
-  M m{};
-  if (auto failure = message_into(m, e)) return *failure;
-  return ControlMessage{std::move(m)};
-}
-
 // Into the slot's message, reusing it when it already holds this operation.
 template <class M>
 std::optional<ConnectionError> message_into_slot(ControlMessage& slot, const TapeElements& e) {
@@ -275,33 +199,6 @@ constexpr std::array<SlotDecoder, 37> make_slot_decoders(std::index_sequence<I..
 constexpr auto kSlotDecoders =
     make_slot_decoders(std::make_index_sequence<std::variant_size_v<ControlMessage>>());
 
-// Decoders indexed by operation number (null = not an operation), from a Term's elements or a
-// tape's.
-template <class Elements>
-using Decoder = Result<ControlMessage, ConnectionError> (*)(const Elements&);
-template <class E>
-constexpr std::array<Decoder<E>, 37> make_decoders() {
-  std::array<Decoder<E>, 37> d{};
-  d[1] = message_from_elements<Link, E>; d[2] = message_from_elements<Send, E>;
-  d[3] = message_from_elements<Exit, E>; d[4] = message_from_elements<Unlink, E>;
-  d[5] = message_from_elements<NodeLink, E>; d[6] = message_from_elements<RegSend, E>;
-  d[7] = message_from_elements<GroupLeader, E>; d[8] = message_from_elements<Exit2, E>;
-  d[12] = message_from_elements<SendTT, E>; d[13] = message_from_elements<ExitTT, E>;
-  d[16] = message_from_elements<RegSendTT, E>; d[18] = message_from_elements<Exit2TT, E>;
-  d[19] = message_from_elements<MonitorP, E>; d[20] = message_from_elements<DemonitorP, E>;
-  d[21] = message_from_elements<MonitorPExit, E>; d[22] = message_from_elements<SendSender, E>;
-  d[23] = message_from_elements<SendSenderTT, E>; d[24] = message_from_elements<PayloadExit, E>;
-  d[25] = message_from_elements<PayloadExitTT, E>; d[26] = message_from_elements<PayloadExit2, E>;
-  d[27] = message_from_elements<PayloadExit2TT, E>;
-  d[28] = message_from_elements<PayloadMonitorPExit, E>;
-  d[29] = message_from_elements<SpawnRequest, E>; d[30] = message_from_elements<SpawnRequestTT, E>;
-  d[31] = message_from_elements<SpawnReply, E>; d[32] = message_from_elements<SpawnReplyTT, E>;
-  d[33] = message_from_elements<AliasSend, E>; d[34] = message_from_elements<AliasSendTT, E>;
-  d[35] = message_from_elements<UnlinkId, E>; d[36] = message_from_elements<UnlinkIdAck, E>;
-  return d;
-}
-constexpr auto kDecoders = make_decoders<std::vector<Term>>();
-constexpr auto kTapeDecoders = make_decoders<TapeElements>();
 
 Result<ControlOp, ConnectionError> checked_op(std::int64_t n, const ControlOptions& options) {
   auto op = control_op_from_number(n);
@@ -368,7 +265,7 @@ bool has_payload(ControlOp op) {
 }
 
 std::optional<ControlOp> control_op_from_number(std::int64_t n) {
-  if (n < 0 || n >= std::int64_t(kDecoders.size()) || !kDecoders[n]) return std::nullopt;
+  if (n < 0 || n >= std::int64_t(kSlotDecoders.size()) || !kSlotDecoders[std::size_t(n)]) return std::nullopt;
   return ControlOp(n);
 }
 
@@ -376,14 +273,13 @@ Term to_term(const ControlMessage& message) {
   return std::visit([](const auto& m) { return message_to_term(m); }, message);
 }
 
+// One decoder for every control message, the receiver's: a Term goes through its encoding.
 Result<ControlMessage, ConnectionError> control_from_term(const Term& term,
                                                           const ControlOptions& options) {
-  const auto* tuple = term.get_if<etf::Tuple>();
-  if (!tuple || tuple->elements.empty() || tuple->elements[0].kind() != Kind::Integer)
-    return ConnectionError{ConnectionErrorCode::ControlNotTuple, 0, {}};
-  std::int64_t n = tuple->elements[0].as_integer();
-  if (auto op = checked_op(n, options); !op) return op.error();
-  return kDecoders[n](tuple->elements);
+  const std::vector<std::uint8_t> bytes = etf::encode(term);
+  auto tape = etf::decode_tape(bytes);
+  if (!tape) return ConnectionError{ConnectionErrorCode::ControlNotTuple, 0, {}};  // (every Term encodes)
+  return control_from_tape(tape->root(), options);
 }
 
 Result<ControlMessage, ConnectionError> control_from_tape(const etf::TermRef& term,
@@ -392,7 +288,9 @@ Result<ControlMessage, ConnectionError> control_from_tape(const etf::TermRef& te
     return ConnectionError{ConnectionErrorCode::ControlNotTuple, 0, {}};
   std::int64_t n = term.element(0).integer();
   if (auto op = checked_op(n, options); !op) return op.error();
-  return kTapeDecoders[n](TapeElements(term));
+  ControlMessage message;
+  if (auto failure = kSlotDecoders[std::size_t(n)](message, TapeElements(term))) return *failure;
+  return message;
 }
 
 Result<ControlMessage*, ConnectionError> ControlSlots::decode(const etf::TermRef& term,

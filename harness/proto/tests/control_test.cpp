@@ -20,9 +20,10 @@ using testing::make_ref;
 ControlOptions with_node_link() { return ControlOptions{.accept_node_link = true}; }
 
 // control_from_term(), after checking that control_from_tape() on the same term, encoded and
-// read onto a tape, gives the same verdict: the same message, or the same error code and detail;
-// and so does ControlSlots::decode() into slots shared by every call of this file (each message
-// decoded over whatever earlier cases, failed ones included, left in its operation's slot).
+// read onto a tape, gives the same verdict: the same message, or the same error code and detail
+// (one decoder now serves both, so this guards the wrapper); and so does ControlSlots::decode()
+// into slots shared by every call of this file (each message decoded over whatever earlier cases,
+// failed ones included, left in its operation's slot).
 Result<ControlMessage, ConnectionError> from_term_and_tape(const Term& term,
                                                            const ControlOptions& options = {}) {
   auto from_term = control_from_term(term, options);

@@ -158,8 +158,8 @@ etf::Term to_term(const ControlMessage& message);
 // BadElement (detail: "element N: expected ...").
 Result<ControlMessage, ConnectionError> control_from_term(const etf::Term& term,
                                                           const ControlOptions& options = {});
-// The same from a value on a tape (the receiver's path: no owned control Term is built), with the
-// same verdict and error for every input.
+// The same from a value on a tape, the receiver's path (control_from_term() encodes its Term and
+// takes this path: one decoder, so one verdict and error for every input).
 Result<ControlMessage, ConnectionError> control_from_tape(const etf::TermRef& term,
                                                           const ControlOptions& options = {});
 
