@@ -254,8 +254,8 @@ Term TermRef::to_term(bool binary_views) const {
       }
       case tape::kind(K::Reference): {
         ReferenceView v = TermRef(tape_, i).reference();
-        Reference r{Atom{std::string(v.node)}, v.creation, std::vector<std::uint32_t>(v.word_count)};
-        for (std::size_t w = 0; w < v.word_count; ++w) r.ids[w] = v.word(w);
+        Reference r{Atom{std::string(v.node)}, v.creation, {}};
+        for (std::size_t w = 0; w < v.word_count; ++w) r.ids.push_back(v.word(w));
         leaf = Term::reference(std::move(r));
         i += 2;
         break;

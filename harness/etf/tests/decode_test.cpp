@@ -184,7 +184,7 @@ TEST(Decode, NodeContainers) {
   EXPECT_EQ(ok(with({131, 120}, {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5})).as_port().id,
             std::uint64_t(1) << 56);
   Reference r = ok(with({131, 90, 0, 2}, {0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 0, 2})).as_reference();
-  EXPECT_EQ(r.ids, (std::vector<std::uint32_t>{1, 2}));
+  EXPECT_EQ(r.ids, (ReferenceIds{1, 2}));
   EXPECT_EQ(bad(with({131, 90, 0, 6}, Bytes(28, 0))).code, DecodeErrorCode::BadReference);
   EXPECT_EQ(bad(with({131, 90, 0, 0}, Bytes(8, 0))).code, DecodeErrorCode::BadReference);
   EXPECT_EQ(bad(with({131, 114, 0, 1}, {0, 0, 4, 0, 0})).code, DecodeErrorCode::BadReference);

@@ -57,7 +57,7 @@ bool matches(TermRef v, const Term& t) {
     }
     case Term::Kind::Reference: {
       ReferenceView r = v.reference();
-      std::vector<std::uint32_t> ids;
+      ReferenceIds ids;
       for (std::size_t i = 0; i < r.word_count; ++i) ids.push_back(r.word(i));
       return Reference{Atom{std::string(r.node)}, r.creation, ids} == t.as_reference();
     }

@@ -52,7 +52,7 @@ std::vector<Term> random_containers(std::mt19937_64& rng, std::size_t n) {
         break;
       }
       default: {
-        std::vector<std::uint32_t> ids(1 + pick(5));
+        ReferenceIds ids(1 + pick(5));
         for (auto& w : ids) w = number();
         out.push_back(Term::reference({node, creation(), ids}));
         break;

@@ -177,7 +177,7 @@ TEST(TextParse, NodeContainersAndFuns) {
   EXPECT_EQ(p.as_pid().creation, 2u);
   EXPECT_EQ(parsed("#Pid<a@b.1.2.3>").as_pid().node.name, "a@b");  // bare node names work too
   EXPECT_EQ(parsed("#Port<'n'.18446744073709551615.9>").as_port().id, UINT64_MAX);
-  EXPECT_EQ(parsed("#Ref<'n'.1.2.3.4>").as_reference().ids, (std::vector<std::uint32_t>{2, 3, 4}));
+  EXPECT_EQ(parsed("#Ref<'n'.1.2.3.4>").as_reference().ids, (ReferenceIds{2, 3, 4}));
   EXPECT_TRUE(parsed("#Ref<'n'.1>").as_reference().ids.empty());
   Term export_fun = parsed("fun 'A':b/2");
   const ExportFun& f = export_fun.as_export_fun();

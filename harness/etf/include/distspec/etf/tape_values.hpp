@@ -13,7 +13,6 @@ inline Pid to_pid(const PidView& v) { return Pid{Atom{std::string(v.node)}, v.id
 
 inline Reference to_reference(const ReferenceView& v) {
   Reference r{Atom{std::string(v.node)}, v.creation, {}};
-  r.ids.reserve(v.word_count);
   for (std::size_t i = 0; i < v.word_count; ++i) r.ids.push_back(v.word(i));
   return r;
 }

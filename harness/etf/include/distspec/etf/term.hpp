@@ -23,6 +23,7 @@
 #pragma once
 
 #include <array>
+#include <boost/container/static_vector.hpp>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -106,10 +107,14 @@ struct Port {
 
 inline constexpr std::size_t kMaxReferenceWords = 5;  // OTP 25 decoder limit (ERTS_MAX_REF_NUMBERS)
 
+// Held inline: references are copied on every call path (monitors, aliases, gen_call tags), and a
+// heap vector made each copy an allocation. Pushing a sixth word throws (the decoder refuses it).
+using ReferenceIds = boost::container::static_vector<std::uint32_t, kMaxReferenceWords>;
+
 struct Reference {
   Atom node;
   std::uint32_t creation = 0;
-  std::vector<std::uint32_t> ids;  // 1..5 words as on the wire (OTP 25 writes 3)
+  ReferenceIds ids;  // 1..5 words as on the wire (OTP 25 writes 3)
   friend bool operator==(const Reference&, const Reference&) = default;
 };
 

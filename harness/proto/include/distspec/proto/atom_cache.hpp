@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <bitset>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -81,6 +82,7 @@ class AtomCacheOut {
  private:
   SlotChooser chooser_;
   std::array<std::optional<etf::Atom>, kAtomCacheSlots> slots_;
+  std::bitset<kAtomCacheSlots> slot_used_;  // plan_into's scratch, all clear between calls
 };
 
 // Every atom of a term in the order OTP's encoder meets them (depth first, elements in order,
