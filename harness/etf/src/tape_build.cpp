@@ -49,6 +49,7 @@ bool TapeBuilder::run() {
   const bool safe = c_.options->safe;
   const std::size_t max_depth = c_.options->max_depth;
   const bool local_node = c_.options->local_node != nullptr;
+  const AtomCacheView* const atom_cache = c_.options->atom_cache;
   auto need = [&](std::size_t n) { return n <= size - pos || c_.fail(Code::Truncated, size); };
   // Runs: while the next sibling (left > 1: not the last one) has the same tag, it is read by the
   // case's own loop, which checks only what differs per element (one mispredicted jump per run,
@@ -128,6 +129,18 @@ bool TapeBuilder::run() {
         break;
       case tag::kAtomUtf8: case tag::kAtom:
         if (!safe && inline_atom(std::integral_constant<std::size_t, 2>{})) break;
+        if (!slow_atom()) return false;
+        break;
+      // After a distribution header most atoms are cache references: the cached atom at once
+      // (read_atom_text reports a missing view, a short input or an unset index).
+      case tag::kAtomCacheRef:
+        if (atom_cache && pos < size) {
+          if (const Atom* cached = atom_cache->lookup(d[pos])) {
+            add(kind(K::Atom), 0, std::uint32_t(cached->name.size()), tape::pointer(cached->name.data()));
+            pos += 1;
+            break;
+          }
+        }
         if (!slow_atom()) return false;
         break;
       case tag::kSmallTuple:
