@@ -1,6 +1,5 @@
 // gen:call as a client (the monitor + alias path OTP uses for remote servers), the processes the
 // node hosts (net_kernel, PingPong), mailboxes, and the blocking API around them.
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <condition_variable>
 #include <deque>
@@ -237,8 +236,10 @@ struct Waiter {
 
 void Node::call_async(const std::string& node, const std::string& name, const Term& request,
                       std::chrono::milliseconds timeout, CallDone done) {
-  // dispatch, not post: from `done` on the I/O thread the next call starts without a queue hop.
-  boost::asio::dispatch(impl_->io, [impl = impl_.get(), node, name, request, timeout, done = std::move(done)]() mutable {
+  // On the I/O thread (from `done`) the next call starts at once, its arguments not copied.
+  if (impl_->io.get_executor().running_in_this_thread())
+    return impl_->gen_call(node, Term::atom(name), request, timeout, std::move(done));
+  boost::asio::post(impl_->io, [impl = impl_.get(), node, name, request, timeout, done = std::move(done)]() mutable {
     impl->gen_call(node, Term::atom(name), request, timeout, std::move(done));
   });
 }

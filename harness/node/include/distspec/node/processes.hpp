@@ -98,15 +98,17 @@ class ProcessTable {
   bool send(const etf::Pid& to, const etf::Term& message);
   bool send(const etf::Pid& to, const etf::TermRef& message);
   // To a registered name or an alias; Message is etf::Term or etf::TermRef.
+  // (The pid is looked up, not copied: a node name past 15 bytes is a heap string. send() reads
+  // `to` only to find the process, before the handler may change the table.)
   template <class Message>
   bool send_named(const std::string& name, const Message& message) {
-    auto pid = whereis(name);
-    return pid && send(*pid, message);
+    auto it = names_.find(name);
+    return it != names_.end() && send(it->second, message);
   }
   template <class Message>
   bool send_alias(const etf::Reference& alias, const Message& message) {
-    auto owner = alias_owner(alias);
-    return owner && send(*owner, message);
+    auto it = aliases_.find(alias);
+    return it != aliases_.end() && send(it->second, message);
   }
   std::optional<etf::Pid> alias_owner(const etf::Reference& alias) const;
 
