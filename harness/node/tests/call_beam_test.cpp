@@ -126,6 +126,22 @@ TEST(CallBeam, OurCallsMonitorAndAliasOncePerCallAndDropLateReplies) {
   EXPECT_TRUE(slow.value() == Term::tuple({Term::atom("late"), Term::integer(400)})) << etf::format(slow.value());
 }
 
+// A call to our own node ends inside the call that starts it (the local DOWN noproc, or the
+// reply through the alias); each ends once, and the next call works.
+TEST(CallBeam, CallsToOurOwnNodeAnswerOrFailWithNoprocAtOnce) {
+  auto& node = *ours().node;
+  for (int i = 0; i < 2; ++i) {
+    auto reply = node.call(node.name(), "Elixir.PingPong", Term::atom("ping"), 5s);
+    ASSERT_TRUE(reply) << etf::format(reply.error().reason);
+    EXPECT_TRUE(reply.value().is_atom("pong"));
+    auto start = std::chrono::steady_clock::now();
+    auto missing = node.call(node.name(), "nosuch", Term::atom("ping"), 5s);
+    ASSERT_FALSE(missing);
+    EXPECT_TRUE(missing.error().reason.is_atom("noproc")) << etf::format(missing.error().reason);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  }
+}
+
 TEST(CallBeam, CallToAnUnknownNodeFailsWithNodedown) {
   auto reply = ours().node->call(node_at_host("nobody"), "Elixir.PingPong", Term::atom("ping"), 5s);
   ASSERT_FALSE(reply);
