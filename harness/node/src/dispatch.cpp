@@ -202,11 +202,11 @@ void Node::Impl::gen_reply(const etf::Pid& server, const etf::TermRef& from, con
   send_to_pid(server, etf::to_pid(caller), std::move(message));
 }
 
-etf::Reference Node::Impl::monitor_remote(const etf::Pid& watcher, const Term& target, const std::string& node) {
-  etf::Reference ref = table->monitor(watcher, target, node);
+void Node::Impl::monitor_remote(const etf::Reference& ref, const etf::Pid& watcher, const Term& target,
+                                const std::string& node) {
+  table->monitor(ref, watcher, target, node);
   if (node != options.name)
     route(node, {proto::MonitorP{watcher, process_id_of(target), ref}, std::nullopt});
-  return ref;
 }
 
 void Node::Impl::send_exit(const etf::Pid& from, const etf::Pid& to, const Term& reason) {

@@ -1,13 +1,11 @@
 // gen:call as a client (the monitor + alias path OTP uses for remote servers), the processes the
 // node hosts (net_kernel, PingPong), mailboxes, and the blocking API around them.
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <condition_variable>
 #include <deque>
 #include <future>
 #include <utility>
 
-#include "distspec/etf/tape_values.hpp"
 #include "node_impl.hpp"
 
 namespace distspec::node {
@@ -16,9 +14,8 @@ using etf::Term;
 
 struct CallState {
   bool done = false;
-  std::optional<etf::Reference> ref;
+  std::optional<Node::Impl::Calls::iterator> entry;  // in `calls`, under the call's reference
   bool alias_tag = false;  // the tag is [alias | Ref], else Ref
-  etf::Pid caller;
   std::string node;
   std::optional<Node::Impl::CallDeadlines::iterator> deadline;
   Node::Impl::CallDone callback;
@@ -45,14 +42,6 @@ std::optional<GenCall> as_gen_call(const TermRef& message) {
 
 bool is_atom(const TermRef& t, std::string_view name) {
   return t.kind() == Kind::Atom && t.atom_name() == name;
-}
-
-// Whether `tag` is the tag of the call `state` made (read in place; the reply is {Tag, Reply}).
-bool is_tag(const TermRef& tag, const CallState& state) {
-  if (!state.ref) return false;
-  std::optional<TermRef> ref = tag;
-  if (state.alias_tag) ref = alias_of_tag(tag);
-  return ref && ref->kind() == Kind::Reference && etf::same_reference(ref->reference(), *state.ref);
 }
 
 class MailboxImpl final : public Mailbox {
@@ -124,22 +113,40 @@ void Node::Impl::gen_call(const std::string& node, const Term& server, const Ter
   });
 }
 
+const etf::Pid& Node::Impl::caller_process() {
+  if (!caller || !table->alive(*caller))  // (a peer may have killed it: its calls time out)
+    caller = table->spawn_tape_reader([this](const TermRef& message) { on_caller_message(message); });
+  return *caller;
+}
+
+void Node::Impl::on_caller_message(const TermRef& message) {
+  if (message.kind() != Kind::Tuple) return;
+  if (message.arity() == 2) {  // {Tag, Reply}; a reply to a call that is over is dropped
+    TermRef tag = message.element(0);
+    std::optional<TermRef> alias = alias_of_tag(tag);
+    TermRef ref = alias ? *alias : tag;
+    if (ref.kind() != Kind::Reference) return;
+    auto it = calls.find(ref.reference());
+    if (it == calls.end() || it->second->alias_tag != alias.has_value()) return;
+    auto state = it->second;  // finish_call erases the entry
+    return finish_call(state, tag.next().to_term(), false);
+  }
+  if (message.arity() == 5 && is_atom(message.element(0), "DOWN")) {
+    TermRef ref = message.element(1);
+    if (ref.kind() != Kind::Reference) return;
+    auto it = calls.find(ref.reference());
+    if (it == calls.end()) return;
+    auto state = it->second;
+    Term reason = message.element(4).to_term();
+    if (reason.is_atom("noconnection"))
+      return finish_call(state, CallFailure{Term::tuple({Term::atom("nodedown"), Term::atom(state->node)})}, true);
+    return finish_call(state, CallFailure{reason}, true);
+  }
+}
+
 void Node::Impl::start_call(const std::shared_ptr<CallState>& state, const Term& server,
                             const Term& request, std::chrono::milliseconds timeout) {
-  state->caller = table->spawn_tape_reader([this, state](const TermRef& message) {
-    if (message.kind() != Kind::Tuple) return;
-    if (message.arity() == 2 && is_tag(message.element(0), *state))
-      return finish_call(state, message.element(1).to_term(), false);
-    if (message.arity() == 5 && is_atom(message.element(0), "DOWN")) {
-      TermRef ref = message.element(1);
-      if (state->ref && (ref.kind() != Kind::Reference || !etf::same_reference(ref.reference(), *state->ref)))
-        return;
-      Term reason = message.element(4).to_term();
-      if (reason.is_atom("noconnection"))
-        return finish_call(state, CallFailure{Term::tuple({Term::atom("nodedown"), Term::atom(state->node)})}, true);
-      return finish_call(state, CallFailure{reason}, true);
-    }
-  });
+  const etf::Pid& from = caller_process();
   auto c = up_connection(state->node);
   auto at = std::chrono::steady_clock::now() + timeout;
   state->deadline = call_deadlines.emplace(at, state);
@@ -148,19 +155,20 @@ void Node::Impl::start_call(const std::shared_ptr<CallState>& state, const Term&
     call_timer.expires_at(at);
     call_timer.async_wait([this](boost::system::error_code ec) { on_call_timer(ec); });
   }
-  etf::Reference ref = monitor_remote(state->caller, server, state->node);
-  if (state->done) return;  // a local target that does not exist: DOWN noproc already
-  state->ref = ref;
+  // Registered before the monitor: a local target that does not exist fires its DOWN at once.
+  state->entry = calls.emplace(table->make_ref(), state).first;
+  const etf::Reference& ref = (*state->entry)->first;
+  monitor_remote(ref, from, server, state->node);
+  if (state->done) return;  // that DOWN (noproc) ended the call
   // The tag is [alias | Ref] when the peer has ALIAS (OTP drops alias replies to peers without
   // it), else Ref.
   bool alias = state->node == options.name || (c && c->has(proto::dflag::alias));
-  if (alias) table->add_alias(state->caller, ref);
+  if (alias) table->add_alias(from, ref);
   state->alias_tag = alias;
   // The usual call (a registered name on a node we are connected to) is written from its fields;
   // the others are built as a Term and routed.
   if (auto* name = server.get_if<etf::Atom>(); name && c && state->node != options.name) {
-    c->send(proto::RegSend{state->caller, proto::kUnusedAtom, *name},
-            proto::GenCallRequest{state->caller, ref, alias, request});
+    c->send(proto::RegSend{from, proto::kUnusedAtom, *name}, proto::GenCallRequest{from, ref, alias, request});
     return;
   }
   Term tag = Term::reference(ref);
@@ -169,11 +177,12 @@ void Node::Impl::start_call(const std::shared_ptr<CallState>& state, const Term&
     alias_atom.push_back(Term::atom("alias"));
     tag = Term::list(std::move(alias_atom), std::move(tag));
   }
-  Term message = tuple_of(Term::atom("$gen_call"), tuple_of(Term::pid(state->caller), std::move(tag)), request);
+  Term message = tuple_of(Term::atom("$gen_call"), tuple_of(Term::pid(from), std::move(tag)), request);
+  // (A local call may be over when the send returns: nothing after it reads `state` or `from`.)
   if (auto* pid = server.get_if<etf::Pid>())
-    send_to_pid(state->caller, *pid, std::move(message));
+    send_to_pid(from, *pid, std::move(message));
   else
-    send_to_name(state->caller, server.as_atom().name, state->node, std::move(message));
+    send_to_name(from, server.as_atom().name, state->node, std::move(message));
 }
 
 void Node::Impl::finish_call(const std::shared_ptr<CallState>& state, Result<Term, CallFailure> result,
@@ -181,16 +190,20 @@ void Node::Impl::finish_call(const std::shared_ptr<CallState>& state, Result<Ter
   if (state->done) return;
   state->done = true;
   if (state->deadline) call_deadlines.erase(*std::exchange(state->deadline, std::nullopt));
-  if (state->ref && !down) {
+  if (state->entry) {
+    auto entry = calls.extract(*std::exchange(state->entry, std::nullopt));
+    etf::Reference& ref = entry.key();
+    if (state->alias_tag) table->remove_alias(ref);  // a late reply to it is dropped
     // (The call is over: its reference moves into the DEMONITOR_P.)
-    if (auto target = table->demonitor(*state->ref); target && target->second != options.name)
-      route(target->second, {proto::DemonitorP{state->caller, target->first.get_if<etf::Pid>()
-                                                                  ? proto::ProcessId(target->first.as_pid())
-                                                                  : proto::ProcessId(target->first.as_atom()),
-                                               std::move(*state->ref)},
+    std::optional<std::pair<Term, std::string>> target;
+    if (!down) target = table->demonitor(ref);
+    if (target && target->second != options.name)
+      route(target->second, {proto::DemonitorP{*caller, target->first.get_if<etf::Pid>()
+                                                            ? proto::ProcessId(target->first.as_pid())
+                                                            : proto::ProcessId(target->first.as_atom()),
+                                               std::move(ref)},
                              std::nullopt});
   }
-  table->exit(state->caller, Term::atom("normal"));
   auto callback = std::move(state->callback);
   callback(std::move(result));
 }
@@ -223,8 +236,10 @@ struct Waiter {
 
 void Node::call_async(const std::string& node, const std::string& name, const Term& request,
                       std::chrono::milliseconds timeout, CallDone done) {
-  // dispatch, not post: from `done` on the I/O thread the next call starts without a queue hop.
-  boost::asio::dispatch(impl_->io, [impl = impl_.get(), node, name, request, timeout, done = std::move(done)]() mutable {
+  // On the I/O thread (from `done`) the next call starts at once, its arguments not copied.
+  if (impl_->io.get_executor().running_in_this_thread())
+    return impl_->gen_call(node, Term::atom(name), request, timeout, std::move(done));
+  boost::asio::post(impl_->io, [impl = impl_.get(), node, name, request, timeout, done = std::move(done)]() mutable {
     impl->gen_call(node, Term::atom(name), request, timeout, std::move(done));
   });
 }
@@ -279,7 +294,11 @@ void Node::send_named(const etf::Pid& from, const std::string& name, const std::
 etf::Reference Node::monitor(const etf::Pid& watcher, const Term& target, const std::string& node) {
   std::promise<etf::Reference> promise;
   auto future = promise.get_future();
-  boost::asio::post(impl_->io, [&] { promise.set_value(impl_->monitor_remote(watcher, target, node)); });
+  boost::asio::post(impl_->io, [&] {
+    etf::Reference ref = impl_->table->make_ref();
+    impl_->monitor_remote(ref, watcher, target, node);
+    promise.set_value(std::move(ref));
+  });
   return future.get();
 }
 

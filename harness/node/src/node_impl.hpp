@@ -145,14 +145,21 @@ struct Node::Impl : RemoteSignals {
   using CallDone = Node::CallDone;
   void gen_call(const std::string& node, const etf::Term& server, const etf::Term& request,
                 std::chrono::milliseconds timeout, CallDone done);
+  // gen:call's caller: one process makes every call (as an Erlang process calling servers one
+  // after another), with a fresh monitor and alias per call; replies and DOWNs find their call by
+  // its reference. Spawned on the first call, and again if something killed it.
+  const etf::Pid& caller_process();
+  void on_caller_message(const etf::TermRef& message);
   void start_call(const std::shared_ptr<CallState>& state, const etf::Term& server,
                   const etf::Term& request, std::chrono::milliseconds timeout);
-  // Ends a call once (demonitor unless `down`, the caller process exits, `done` runs).
+  // Ends a call once (demonitor unless `down`, the alias goes, `done` runs).
   void finish_call(const std::shared_ptr<CallState>& state, Result<etf::Term, CallFailure> result,
                    bool down);
   void on_call_timer(boost::system::error_code ec);
-  etf::Reference monitor_remote(const etf::Pid& watcher, const etf::Term& target,
-                                const std::string& node);
+  // Monitors `target` on `node` for `watcher` under `ref` (a fresh table->make_ref()); MONITOR_P
+  // when the node is another.
+  void monitor_remote(const etf::Reference& ref, const etf::Pid& watcher, const etf::Term& target,
+                      const std::string& node);
 
   // RemoteSignals
   void send_exit(const etf::Pid& from, const etf::Pid& to, const etf::Term& reason) override;
@@ -178,6 +185,9 @@ struct Node::Impl : RemoteSignals {
   // would update the timerfd (a syscall) on every call.
   using CallDeadlines = std::multimap<std::chrono::steady_clock::time_point, std::shared_ptr<CallState>>;
   CallDeadlines call_deadlines;
+  std::optional<etf::Pid> caller;  // see caller_process()
+  using Calls = std::map<etf::Reference, std::shared_ptr<CallState>, RefLess>;
+  Calls calls;  // in flight, by monitor reference (also the alias and the tag)
   asio::steady_timer call_timer{io};
   asio::steady_timer message_log_timer{io};
   bool message_log_timer_armed = false;

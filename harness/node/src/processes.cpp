@@ -1,22 +1,44 @@
 #include "distspec/node/processes.hpp"
 
 #include <random>
+#include <string_view>
+#include <tuple>
 
 #include "distspec/etf/encode.hpp"
-#include <tuple>
 
 namespace distspec::node {
 
 using etf::Term;
 
 bool PidLess::operator()(const etf::Pid& a, const etf::Pid& b) const {
-  return std::tie(a.node.name, a.id, a.serial, a.creation) <
-         std::tie(b.node.name, b.id, b.serial, b.creation);
+  return std::tie(a.id, a.serial, a.creation, a.node.name) < std::tie(b.id, b.serial, b.creation, b.node.name);
 }
 
-bool RefLess::operator()(const etf::Reference& a, const etf::Reference& b) const {
-  return std::tie(a.node.name, a.creation, a.ids) < std::tie(b.node.name, b.creation, b.ids);
+namespace {
+
+std::size_t word_count(const etf::Reference& r) { return r.ids.size(); }
+std::uint32_t word(const etf::Reference& r, std::size_t i) { return r.ids[i]; }
+std::string_view node_of(const etf::Reference& r) { return r.node.name; }
+std::size_t word_count(const etf::ReferenceView& r) { return r.word_count; }
+std::uint32_t word(const etf::ReferenceView& r, std::size_t i) { return r.word(i); }
+std::string_view node_of(const etf::ReferenceView& r) { return r.node; }
+
+// Words (lexicographically), creation, node name.
+template <class A, class B>
+bool reference_less(const A& a, const B& b) {
+  const std::size_t na = word_count(a), nb = word_count(b);
+  for (std::size_t i = 0; i < na && i < nb; ++i)
+    if (word(a, i) != word(b, i)) return word(a, i) < word(b, i);
+  if (na != nb) return na < nb;
+  if (a.creation != b.creation) return a.creation < b.creation;
+  return node_of(a) < node_of(b);
 }
+
+}  // namespace
+
+bool RefLess::operator()(const etf::Reference& a, const etf::Reference& b) const { return reference_less(a, b); }
+bool RefLess::operator()(const etf::ReferenceView& a, const etf::Reference& b) const { return reference_less(a, b); }
+bool RefLess::operator()(const etf::Reference& a, const etf::ReferenceView& b) const { return reference_less(a, b); }
 
 etf::Term exit_message(const etf::Pid& from, const etf::Term& reason) {
   return Term::tuple({Term::atom("EXIT"), Term::pid(from), reason});
@@ -126,17 +148,11 @@ etf::Reference ProcessTable::create_alias(const etf::Pid& owner) {
 }
 
 void ProcessTable::add_alias(const etf::Pid& owner, const etf::Reference& alias) {
-  if (auto it = processes_.find(owner); it != processes_.end()) {
-    it->second.aliases.insert(alias);
-    aliases_.emplace(alias, owner);
-  }
+  if (processes_.count(owner)) aliases_.emplace(alias, owner);
 }
 
 void ProcessTable::remove_alias(const etf::Reference& alias) {
-  auto it = aliases_.find(alias);
-  if (it == aliases_.end()) return;
-  if (auto p = processes_.find(it->second); p != processes_.end()) p->second.aliases.erase(alias);
-  aliases_.erase(it);
+  aliases_.erase(alias);
 }
 
 bool ProcessTable::register_name(const std::string& name, const etf::Pid& pid) {
@@ -228,7 +244,6 @@ void ProcessTable::fire_down(const etf::Reference& ref, const Monitor& monitor,
   if (is_local(monitor.watcher)) {
     auto it = processes_.find(monitor.watcher);
     if (it == processes_.end()) return;
-    it->second.watching.erase(ref);
     deliver(monitor.watcher, it->second, down_message(ref, down_object(monitor), reason));
   } else {
     remote_.send_down(monitor.target, monitor.watcher, ref, reason);
@@ -238,32 +253,35 @@ void ProcessTable::fire_down(const etf::Reference& ref, const Monitor& monitor,
 etf::Reference ProcessTable::monitor(const etf::Pid& watcher, const etf::Term& target,
                                      const std::string& target_node) {
   etf::Reference ref = make_ref();
+  monitor(ref, watcher, target, target_node);
+  return ref;
+}
+
+void ProcessTable::monitor(const etf::Reference& ref, const etf::Pid& watcher, const etf::Term& target,
+                           const std::string& target_node) {
   Monitor m{watcher, target, target_node, std::nullopt};
   if (target_node == node_) {
     if (auto* pid = target.get_if<etf::Pid>(); pid && alive(*pid)) m.target_pid = *pid;
     if (auto* name = target.get_if<etf::Atom>()) m.target_pid = whereis(name->name);
     if (!m.target_pid) {
       fire_down(ref, m, Term::atom("noproc"));
-      return ref;
+      return;
     }
   }
-  if (auto it = processes_.find(watcher); it != processes_.end()) it->second.watching.insert(ref);
   monitors_.emplace(ref, std::move(m));
-  return ref;
 }
 
 std::optional<std::pair<etf::Term, std::string>> ProcessTable::demonitor(const etf::Reference& ref) {
   auto it = monitors_.find(ref);
   if (it == monitors_.end()) return std::nullopt;
   auto result = std::make_pair(std::move(it->second.target), std::move(it->second.target_node));  // erased below
-  if (auto p = processes_.find(it->second.watcher); p != processes_.end()) p->second.watching.erase(ref);
   monitors_.erase(it);
   return result;
 }
 
-void ProcessTable::on_remote_monitor(const etf::Pid& watcher, const etf::Term& target,
-                                     const etf::Reference& ref) {
-  Monitor m{watcher, target, node_, std::nullopt};
+void ProcessTable::on_remote_monitor(const etf::Pid& watcher, etf::Term target_term, const etf::Reference& ref) {
+  Monitor m{watcher, std::move(target_term), node_, std::nullopt};
+  const etf::Term& target = m.target;
   if (auto* pid = target.get_if<etf::Pid>(); pid && alive(*pid)) m.target_pid = *pid;
   if (auto* name = target.get_if<etf::Atom>()) m.target_pid = whereis(name->name);
   if (!m.target_pid) {
@@ -293,13 +311,20 @@ void ProcessTable::exit(const etf::Pid& pid, const etf::Term& reason) {
   Process process = std::move(it->second);
   processes_.erase(it);
   for (const auto& name : process.names) names_.erase(name);
-  for (const auto& alias : process.aliases) aliases_.erase(alias);
-  for (const auto& ref : process.watching) {
-    auto m = monitors_.find(ref);
-    if (m == monitors_.end()) continue;
-    if (m->second.target_node != node_) remote_.send_demonitor(pid, m->second.target, m->second.target_node, ref);
-    monitors_.erase(m);
+  std::erase_if(aliases_, [&](const auto& alias) { return alias.second == pid; });
+  // The monitors it held: gone, with a DEMONITOR_P for each remote target (collected first:
+  // sending may reach back into the table).
+  std::vector<std::pair<etf::Reference, Monitor>> held;
+  for (auto m = monitors_.begin(); m != monitors_.end();) {
+    if (m->second.watcher == pid) {
+      held.emplace_back(m->first, std::move(m->second));
+      m = monitors_.erase(m);
+    } else {
+      ++m;
+    }
   }
+  for (const auto& [ref, m] : held)
+    if (m.target_node != node_) remote_.send_demonitor(pid, m.target, m.target_node, ref);
   // Monitors on this process: collect first, delivering may change the table.
   std::vector<std::pair<etf::Reference, Monitor>> fired;
   for (auto m = monitors_.begin(); m != monitors_.end();) {

@@ -91,6 +91,57 @@ TEST(CallBeam, CallToAServerThatNeverAnswersTimesOut) {
   EXPECT_TRUE(reply.error().reason.is_atom("timeout"));
 }
 
+// What a server sees of our calls, as of OTP's gen:call: the tag is [alias | Ref], the caller
+// monitors the server for the call only (the DEMONITOR_P of the previous call, also of one that
+// timed out, arrived before the next request), and a reply after the timeout is dropped (the
+// alias is gone) instead of ending a later call.
+TEST(CallBeam, OurCallsMonitorAndAliasOncePerCallAndDropLateReplies) {
+  elixir_a().eval(
+      "register(inspector, spawn(fun Loop() -> receive {'$gen_call', {Pid, Tag} = From, Req} -> "
+      "Shape = case Tag of [alias | R] when is_reference(R) -> alias; R when is_reference(R) -> plain; _ -> other end, "
+      "{monitored_by, By} = process_info(self(), monitored_by), "
+      "Monitors = length([P || P <- By, P =:= Pid]), "
+      "case Req of {late, Ms} -> spawn(fun() -> timer:sleep(Ms), gen:reply(From, {late, Ms}) end); "
+      "_ -> gen:reply(From, {Shape, Monitors, node(Pid)}) end, Loop() end end))");
+  auto& caller = *ours().node;
+  const Term expected = Term::tuple({Term::atom("alias"), Term::integer(1), Term::atom(caller.name())});
+  for (int i = 0; i < 3; ++i) {
+    auto reply = caller.call(elixir_a().node_name(), "inspector", Term::atom("look"), 5s);
+    ASSERT_TRUE(reply) << etf::format(reply.error().reason);
+    EXPECT_TRUE(reply.value() == expected) << etf::format(reply.value());
+  }
+  auto late = caller.call(elixir_a().node_name(), "inspector",
+                          Term::tuple({Term::atom("late"), Term::integer(300)}), 100ms);
+  ASSERT_FALSE(late);
+  EXPECT_TRUE(late.error().reason.is_atom("timeout"));
+  std::this_thread::sleep_for(400ms);  // the late reply has come and gone
+  auto reply = caller.call(elixir_a().node_name(), "inspector", Term::atom("look"), 5s);
+  ASSERT_TRUE(reply) << etf::format(reply.error().reason);
+  EXPECT_TRUE(reply.value() == expected) << etf::format(reply.value());
+  // A late reply while the next call is in flight does not end that call either.
+  late = caller.call(elixir_a().node_name(), "inspector", Term::tuple({Term::atom("late"), Term::integer(200)}), 50ms);
+  ASSERT_FALSE(late);
+  auto slow = caller.call(elixir_a().node_name(), "inspector", Term::tuple({Term::atom("late"), Term::integer(400)}), 5s);
+  ASSERT_TRUE(slow) << etf::format(slow.error().reason);
+  EXPECT_TRUE(slow.value() == Term::tuple({Term::atom("late"), Term::integer(400)})) << etf::format(slow.value());
+}
+
+// A call to our own node ends inside the call that starts it (the local DOWN noproc, or the
+// reply through the alias); each ends once, and the next call works.
+TEST(CallBeam, CallsToOurOwnNodeAnswerOrFailWithNoprocAtOnce) {
+  auto& node = *ours().node;
+  for (int i = 0; i < 2; ++i) {
+    auto reply = node.call(node.name(), "Elixir.PingPong", Term::atom("ping"), 5s);
+    ASSERT_TRUE(reply) << etf::format(reply.error().reason);
+    EXPECT_TRUE(reply.value().is_atom("pong"));
+    auto start = std::chrono::steady_clock::now();
+    auto missing = node.call(node.name(), "nosuch", Term::atom("ping"), 5s);
+    ASSERT_FALSE(missing);
+    EXPECT_TRUE(missing.error().reason.is_atom("noproc")) << etf::format(missing.error().reason);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  }
+}
+
 TEST(CallBeam, CallToAnUnknownNodeFailsWithNodedown) {
   auto reply = ours().node->call(node_at_host("nobody"), "Elixir.PingPong", Term::atom("ping"), 5s);
   ASSERT_FALSE(reply);

@@ -3,9 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "distspec/etf/encode.hpp"
+#include "distspec/etf/tape.hpp"
 
 namespace distspec::node {
 namespace {
@@ -220,6 +222,72 @@ TEST(ProcessTable, ExitSignalsFollowTrapExitAndKill) {
   EXPECT_TRUE(table.alive(q));
   table.on_remote_link(remote_pid(2), p);  // p is dead: noproc goes back
   EXPECT_EQ(signals.log.back(), "exit " + std::to_string(p.id) + "->b@h.2 noproc");
+}
+
+TEST(ProcessTable, ExitDropsTheAliasesAndMonitorsOfThatProcessOnly) {
+  RecordingSignals signals;
+  ProcessTable table("a@h", 1, signals);
+  auto p = table.spawn({});
+  auto q = table.spawn({});
+  auto p_alias = table.create_alias(p);
+  auto q_alias = table.create_alias(q);
+  auto p_ref = table.monitor(p, Term::atom("srv"), "b@h");
+  auto q_ref = table.monitor(q, Term::atom("srv"), "c@h");
+  table.exit(p, Term::atom("normal"));
+  EXPECT_EQ(signals.log, (std::vector<std::string>{"demonitor b@h"}));
+  EXPECT_FALSE(table.alias_owner(p_alias));
+  EXPECT_TRUE(table.alias_owner(q_alias) == q);
+  EXPECT_FALSE(table.demonitor(p_ref));
+  auto held = table.demonitor(q_ref);
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->second, "c@h");
+  EXPECT_EQ(table.monitor_count(), 0u);
+}
+
+TEST(ProcessTable, MonitorUnderAGivenReferenceFiresItsNoprocWithThatReference) {
+  RecordingSignals signals;
+  ProcessTable table("a@h", 1, signals);
+  Inbox inbox;
+  auto w = table.spawn(inbox.handler());
+  auto ref = table.make_ref();
+  table.monitor(ref, w, Term::atom("nobody"), "a@h");
+  ASSERT_EQ(inbox.messages.size(), 1u);
+  EXPECT_TRUE(inbox.messages[0].as_tuple().elements[1].as_reference() == ref);
+  EXPECT_EQ(table.monitor_count(), 0u);
+}
+
+// RefLess orders a reference read in place exactly as its owned copy, so that a map of owned
+// references finds one of a received message.
+TEST(RefLess, OrdersViewsAsTheirOwnedReferences) {
+  const std::vector<etf::Reference> refs = {
+      {etf::Atom{"a@h"}, 1, {1, 2, 3}},       {etf::Atom{"a@h"}, 1, {1, 2, 4}},
+      {etf::Atom{"a@h"}, 1, {0, 9, 9}},       {etf::Atom{"a@h"}, 2, {1, 2, 3}},
+      {etf::Atom{"b@h"}, 1, {1, 2, 3}},       {etf::Atom{"a@h"}, 1, {1, 2}},
+      {etf::Atom{"a@h"}, 1, {1, 2, 3, 0, 0}}, {etf::Atom{"a_much_longer_node_name@h"}, 1, {1, 2, 3}},
+  };
+  std::vector<std::vector<std::uint8_t>> bytes;
+  std::vector<etf::TermTape> tapes;
+  for (const auto& r : refs) {
+    bytes.push_back(etf::encode(Term::reference(r)));
+    auto tape = etf::decode_tape(bytes.back());
+    ASSERT_TRUE(tape);
+    tapes.push_back(std::move(tape).value());
+  }
+  RefLess less;
+  std::map<etf::Reference, std::size_t, RefLess> by_ref;
+  for (std::size_t i = 0; i < refs.size(); ++i) by_ref.emplace(refs[i], i);
+  ASSERT_EQ(by_ref.size(), refs.size());
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    const etf::ReferenceView view = tapes[i].root().reference();
+    auto found = by_ref.find(view);
+    ASSERT_NE(found, by_ref.end());
+    EXPECT_EQ(found->second, i);
+    for (std::size_t j = 0; j < refs.size(); ++j) {
+      EXPECT_EQ(less(view, refs[j]), less(refs[i], refs[j])) << i << " " << j;
+      EXPECT_EQ(less(refs[j], view), less(refs[j], refs[i])) << i << " " << j;
+      EXPECT_EQ(less(refs[i], refs[j]), i != j && !less(refs[j], refs[i])) << i << " " << j;
+    }
+  }
 }
 
 }  // namespace

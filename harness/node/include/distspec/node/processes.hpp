@@ -38,11 +38,17 @@ inline constexpr std::uint32_t kRefFirstWordBits = 18;
 struct TermLess {
   bool operator()(const etf::Term& a, const etf::Term& b) const { return compare(a, b) < 0; }
 };
+// The numbers come first and the node name last: keys of one node differ in their numbers, so a
+// lookup rarely compares names (strings, on the heap past 15 bytes). Nothing relies on the order.
 struct PidLess {
   bool operator()(const etf::Pid& a, const etf::Pid& b) const;
 };
+// Transparent: a reference read in place (a reply's tag) finds its entry without being copied.
 struct RefLess {
+  using is_transparent = void;
   bool operator()(const etf::Reference& a, const etf::Reference& b) const;
+  bool operator()(const etf::ReferenceView& a, const etf::Reference& b) const;
+  bool operator()(const etf::Reference& a, const etf::ReferenceView& b) const;
 };
 
 // Signals that the process table wants delivered to processes of other nodes.
@@ -92,15 +98,17 @@ class ProcessTable {
   bool send(const etf::Pid& to, const etf::Term& message);
   bool send(const etf::Pid& to, const etf::TermRef& message);
   // To a registered name or an alias; Message is etf::Term or etf::TermRef.
+  // (The pid is looked up, not copied: a node name past 15 bytes is a heap string. send() reads
+  // `to` only to find the process, before the handler may change the table.)
   template <class Message>
   bool send_named(const std::string& name, const Message& message) {
-    auto pid = whereis(name);
-    return pid && send(*pid, message);
+    auto it = names_.find(name);
+    return it != names_.end() && send(it->second, message);
   }
   template <class Message>
   bool send_alias(const etf::Reference& alias, const Message& message) {
-    auto owner = alias_owner(alias);
-    return owner && send(*owner, message);
+    auto it = aliases_.find(alias);
+    return it != aliases_.end() && send(it->second, message);
   }
   std::optional<etf::Pid> alias_owner(const etf::Reference& alias) const;
 
@@ -124,10 +132,14 @@ class ProcessTable {
   // Returns the monitor reference (the caller sends MONITOR_P when the target is remote).
   etf::Reference monitor(const etf::Pid& watcher, const etf::Term& target,
                          const std::string& target_node);
+  // The same under `ref`, a fresh make_ref() the caller keeps: it knows the reference before a
+  // local target that does not exist fires its DOWN (at once, from inside this call).
+  void monitor(const etf::Reference& ref, const etf::Pid& watcher, const etf::Term& target,
+               const std::string& target_node);
   // Removes a monitor held by a local watcher; returns {target, target_node} if it existed.
   std::optional<std::pair<etf::Term, std::string>> demonitor(const etf::Reference& ref);
   // MONITOR_P / DEMONITOR_P / DOWN from a remote node.
-  void on_remote_monitor(const etf::Pid& watcher, const etf::Term& target, const etf::Reference& ref);
+  void on_remote_monitor(const etf::Pid& watcher, etf::Term target, const etf::Reference& ref);
   void on_remote_demonitor(const etf::Reference& ref);
   void on_remote_down(const etf::Reference& ref, const etf::Term& reason);
 
@@ -144,8 +156,9 @@ class ProcessTable {
     bool trap_exit = false;
     std::set<etf::Pid, PidLess> links;
     std::set<std::string> names;
-    std::set<etf::Reference, RefLess> aliases;
-    std::set<etf::Reference, RefLess> watching;  // monitors this process holds
+    // (Its aliases and the monitors it holds are found by a scan of aliases_ / monitors_ when it
+    // exits: a process that makes a monitor and an alias per call, as gen:call does, keeps no
+    // second copy of each.)
   };
   struct Monitor {
     etf::Pid watcher;
