@@ -11,7 +11,6 @@ namespace distspec::etf {
 namespace {
 
 using K = Term::Kind;
-constexpr int kNilByte = -2;  // byte_ of the implicit [] that ends a byte list
 
 }  // namespace
 
@@ -22,27 +21,13 @@ std::size_t TermTape::capacity_bytes() const {
          (inflated_ ? inflated_->capacity() : 0);
 }
 
-const TapeEntry& TermRef::entry() const { return tape_->entries_[index_]; }
-
-TermRef::Kind TermRef::kind() const {
-  if (byte_ >= 0) return K::Integer;
-  if (byte_ == kNilByte) return K::Nil;
-  std::uint8_t k = entry().kind;
-  return k == tape::kByteList ? K::List : K(k);
-}
 bool TermRef::is_byte_list() const { return byte_ == -1 && entry().kind == tape::kByteList; }
 
-std::int64_t TermRef::integer() const {
-  return byte_ >= 0 ? byte_ : std::int64_t(entry().payload);
-}
 bool TermRef::big_negative() const { return entry().flags & 1; }
 std::span<const std::uint8_t> TermRef::big_magnitude() const {
   return {tape::data_of(tape_->side_, entry()), entry().count};
 }
 double TermRef::float_value() const { return std::bit_cast<double>(entry().payload); }
-std::string_view TermRef::atom_name() const {
-  return {reinterpret_cast<const char*>(tape::data_of(tape_->side_, entry())), entry().count};
-}
 std::span<const std::uint8_t> TermRef::bytes() const {
   return {tape::data_of(tape_->side_, entry()), entry().count};
 }
@@ -89,11 +74,7 @@ std::int64_t TermRef::fun_old_uniq() const { return TermRef(tape_, index_ + 4).i
 TermRef TermRef::fun_pid() const { return TermRef(tape_, index_ + 5); }
 std::size_t TermRef::free_var_count() const { return entry().count; }
 
-TermRef TermRef::next() const {
-  return TermRef(tape_, tape::next_index(tape_->entries_.get(), index_));
-}
 
-std::size_t TermRef::arity() const { return entry().count; }
 std::size_t TermRef::map_size() const { return entry().count; }
 TermRef::Range TermRef::children() const {
   const TapeEntry& e = entry();
@@ -106,11 +87,6 @@ TermRef::Range TermRef::children() const {
 }
 TermRef::Iterator TermRef::Range::begin() const { return Iterator(first, count); }
 TermRef::Iterator TermRef::Range::end() const { return Iterator(first, 0); }
-TermRef TermRef::element(std::size_t i) const {
-  TermRef at(tape_, index_ + 1);
-  while (i-- > 0) at = at.next();
-  return at;
-}
 
 TermRef::ListRange TermRef::list_elements() const { return {*this}; }
 TermRef::ListIterator TermRef::ListRange::begin() const { return ListIterator(list); }
@@ -147,7 +123,7 @@ TermRef::ListIterator& TermRef::ListIterator::operator++() {
   const bool bytes = segment_.entry().kind == tape::kByteList;
   ++pos_;
   if (!bytes) at_ = at_.next();
-  if (--left_ == 0) enter(bytes ? TermRef(segment_.tape_, segment_.index_, kNilByte) : at_);
+  if (--left_ == 0) enter(bytes ? TermRef(segment_.tape_, segment_.index_, tape::kNilByte) : at_);
   return *this;
 }
 
@@ -205,7 +181,7 @@ Term bitstring_term(const TermTape& tape, const TapeEntry& e, const std::vector<
 
 Term TermRef::to_term(bool binary_views) const {
   if (byte_ >= 0) return Term::integer(byte_);
-  if (byte_ == kNilByte) return Term();
+  if (byte_ == tape::kNilByte) return Term();
   const TapeEntry* e = tape_->entries_.get();
   const auto& side = tape_->side_;
   const std::shared_ptr<const void> owner = tape_->inflated_;

@@ -40,36 +40,6 @@ struct TapeAccess {
 
 namespace tape {
 
-inline constexpr std::uint8_t kind(Term::Kind k) { return static_cast<std::uint8_t>(k); }
-inline constexpr std::uint8_t kByteList = 14;
-inline constexpr std::uint8_t kFunFixed = 15;
-inline constexpr std::uint8_t kInSide = 0x80;
-inline constexpr std::uint8_t kBitsMask = 0x0F;
-inline constexpr std::uint32_t kFunHeaderEntries = 7;  // LocalFun .. the pid's node
-
-// Entries a value of each kind takes when it is not a compound; 0 for compounds, whose payload
-// is the index past them.
-inline constexpr auto kEntrySpan = [] {
-  std::array<std::uint8_t, 16> span{};
-  span.fill(1);
-  for (Term::Kind k : {Term::Kind::Tuple, Term::Kind::List, Term::Kind::Map, Term::Kind::LocalFun})
-    span[std::size_t(k)] = 0;
-  for (Term::Kind k : {Term::Kind::Pid, Term::Kind::Port, Term::Kind::Reference})
-    span[std::size_t(k)] = 2;
-  span[std::size_t(Term::Kind::ExportFun)] = 3;
-  return span;
-}();
-
-inline std::uint32_t next_index(const TapeEntry* e, std::uint32_t i) {
-  const std::uint8_t span = kEntrySpan[e[i].kind & 15];
-  return span != 0 ? i + span : std::uint32_t(e[i].payload);
-}
-
-inline const std::uint8_t* data_of(const std::vector<std::uint8_t>& side, const TapeEntry& e) {
-  if (e.flags & kInSide) return side.data() + e.payload;
-  return reinterpret_cast<const std::uint8_t*>(static_cast<std::uintptr_t>(e.payload));
-}
-
 inline std::uint64_t pointer(const void* p) { return reinterpret_cast<std::uintptr_t>(p); }
 
 }  // namespace tape

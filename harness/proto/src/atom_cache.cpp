@@ -25,8 +25,12 @@ std::uint16_t AtomCacheOut::default_slot(const etf::Atom& atom) {
     mix(word);
   }
   if (n > 0) {
+    // The last 8 bytes of the text (overlapping the words above) when it has that many: a
+    // fixed-size load, not a call to memcpy for the variable tail.
     std::uint64_t word = 0;
-    std::memcpy(&word, p, n);
+    if (atom.name.size() >= 8) std::memcpy(&word, atom.name.data() + atom.name.size() - 8, 8);
+    else
+      for (std::size_t i = 0; i < n; ++i) word = word << 8 | std::uint8_t(p[i]);
     mix(word);
   }
   return std::uint16_t(h % 2039);
@@ -34,12 +38,11 @@ std::uint16_t AtomCacheOut::default_slot(const etf::Atom& atom) {
 
 std::optional<std::uint8_t> AtomCachePlan::index(const etf::Atom& atom) const {
   if (hashed_.empty()) {
-    // The encoder asks with the very atoms the plan was made from: their texts are found by
-    // address before any comparison of bytes.
+    // The encoder asks with the very atoms the plan was made from: those are found by address
+    // without comparing bytes.
     for (const auto& [name, i] : flat_)
-      if (name.data() == atom.name.data() && name.size() == atom.name.size()) return i;
-    for (const auto& [name, i] : flat_)
-      if (name == atom.name) return i;
+      if (name.size() == atom.name.size() && (name.data() == atom.name.data() || name == atom.name))
+        return i;
     return std::nullopt;
   }
   auto it = hashed_.find(atom.name);

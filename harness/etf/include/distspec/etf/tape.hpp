@@ -13,6 +13,7 @@
 // must outlive the tape and every TermRef into it; a tape may be moved freely.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -204,6 +205,67 @@ class TermTape {
   std::shared_ptr<std::vector<std::uint8_t>> inflated_;  // a COMPRESSED term's bytes
   std::size_t used_ = 0;
 };
+
+// The tape's layout (what each entry kind stores: tape_internal.hpp), here for the accessors
+// below, which are inline: decoders of control messages and the node's servers call them for
+// every field they read.
+namespace tape {
+inline constexpr std::uint8_t kind(Term::Kind k) { return static_cast<std::uint8_t>(k); }
+inline constexpr std::uint8_t kByteList = 14;
+inline constexpr std::uint8_t kFunFixed = 15;
+inline constexpr std::uint8_t kInSide = 0x80;
+inline constexpr std::uint8_t kBitsMask = 0x0F;
+inline constexpr std::uint32_t kFunHeaderEntries = 7;  // LocalFun .. the pid's node
+
+// Entries a value of each kind takes when it is not a compound; 0 for compounds, whose payload
+// is the index past them.
+inline constexpr auto kEntrySpan = [] {
+  std::array<std::uint8_t, 16> span{};
+  span.fill(1);
+  for (Term::Kind k : {Term::Kind::Tuple, Term::Kind::List, Term::Kind::Map, Term::Kind::LocalFun})
+    span[std::size_t(k)] = 0;
+  for (Term::Kind k : {Term::Kind::Pid, Term::Kind::Port, Term::Kind::Reference})
+    span[std::size_t(k)] = 2;
+  span[std::size_t(Term::Kind::ExportFun)] = 3;
+  return span;
+}();
+
+inline std::uint32_t next_index(const TapeEntry* e, std::uint32_t i) {
+  const std::uint8_t span = kEntrySpan[e[i].kind & 15];
+  return span != 0 ? i + span : std::uint32_t(e[i].payload);
+}
+
+inline const std::uint8_t* data_of(const std::vector<std::uint8_t>& side, const TapeEntry& e) {
+  if (e.flags & kInSide) return side.data() + e.payload;
+  return reinterpret_cast<const std::uint8_t*>(static_cast<std::uintptr_t>(e.payload));
+}
+
+inline constexpr int kNilByte = -2;  // TermRef::byte_ of the implicit [] that ends a byte list
+}  // namespace tape
+
+inline const TapeEntry& TermRef::entry() const { return tape_->entries_[index_]; }
+inline TermRef::Kind TermRef::kind() const {
+  if (byte_ >= 0) return Kind::Integer;
+  if (byte_ == tape::kNilByte) return Kind::Nil;
+  const std::uint8_t k = entry().kind;
+  return k == tape::kByteList ? Kind::List : Kind(k);
+}
+inline std::int64_t TermRef::integer() const {
+  return byte_ >= 0 ? byte_ : std::int64_t(entry().payload);
+}
+inline std::string_view TermRef::atom_name() const {
+  const TapeEntry& e = entry();
+  return {reinterpret_cast<const char*>(tape::data_of(tape_->side_, e)), e.count};
+}
+inline std::size_t TermRef::arity() const { return entry().count; }
+inline TermRef TermRef::next() const {
+  return TermRef(tape_, tape::next_index(tape_->entries_.get(), index_));
+}
+inline TermRef TermRef::element(std::size_t i) const {
+  TermRef at(tape_, index_ + 1);
+  while (i-- > 0) at = at.next();
+  return at;
+}
 
 // binary_to_term/1's grammar (131 first; trailing bytes ignored) into a fresh tape.
 Result<TermTape, DecodeError> decode_tape(std::span<const std::uint8_t> bytes,
