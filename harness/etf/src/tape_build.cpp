@@ -206,15 +206,24 @@ bool TapeBuilder::run() {
       // after one compare of its bytes, and these tags' fixed fields need no other check. Any
       // other case (another node, truncation, a bad word count) is read by rare().
       case tag::kNewPid: case tag::kNewPort: case tag::kV4Port: case tag::kNewerReference: {
-        const std::size_t node = c_.node_size;
-        if (node != 0 && !local_node) {
+        if (!local_node) {
           std::size_t p = pos, words = 0;
           if (t == tag::kNewerReference) {
             words = size - p >= 2 ? load16(d + p) : 0;
             p += 2;
           }
+          std::size_t node = c_.node_size;
+          // The term's first node, when it is a cache reference (after a distribution header,
+          // nearly always): read here as read_node_atom would, for the nodes after it to compare.
+          if (node == 0 && atom_cache && p + 2 <= size && d[p] == tag::kAtomCacheRef) {
+            if (const Atom* cached = atom_cache->lookup(d[p + 1])) {
+              c_.node_bytes = d + p;
+              c_.node_size = node = 2;
+              c_.node_text = detail::AtomText{nullptr, 0, detail::AtomText::Encoding::Cached, cached};
+            }
+          }
           const std::size_t fixed = t == tag::kNewerReference ? 4 + 4 * words : (t == tag::kNewPort ? 8 : 12);
-          if ((t != tag::kNewerReference || (words >= 1 && words <= kMaxReferenceWords)) && p <= size &&
+          if (node != 0 && (t != tag::kNewerReference || (words >= 1 && words <= kMaxReferenceWords)) && p <= size &&
               size - p >= node + fixed && detail::same_bytes(d + p, c_.node_bytes, node)) {
             const K k = t == tag::kNewPid ? K::Pid : (t == tag::kNewerReference ? K::Reference : K::Port);
             add(kind(k), t, std::uint32_t(words), tape::pointer(d + p + node));

@@ -4,6 +4,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <random>
@@ -292,6 +293,54 @@ TEST(Tape, CompressedBinariesViewTheInflatedBytes) {
 // Random terms (with pids, ports, refs and funs), their encodings and mutations: the tape, reused
 // across inputs, agrees with validate() (a separate implementation) on verdict, offset and bytes
 // used, reads as the term through its accessors, and to_term() gives the term back.
+// After a distribution header atoms and node names arrive as ATOM_CACHE_REFs, which the builder
+// reads in its hot loop (a term's first node too): the same term as encoded, and on every cut and
+// byte flip the verdict and offset of validate(), which reads them on its own path.
+TEST(Tape, CachedAtomsAndNodes) {
+  const std::vector<Atom> cache{Atom{"distspec_caller@somehost"}, Atom{"b@h"}, Atom{"alias"},
+                                Atom{"$gen_call"}};
+  const Atom& node = cache[0];
+  const Atom& other = cache[1];
+  const Term t = Term::tuple({
+      Term::atom(cache[3]),
+      Term::tuple({Term::pid({node, 1, 2, 3}),
+                   Term::list({Term::atom(cache[2])}, Term::reference({node, 4, {5, 6, 7}}))}),
+      Term::pid({other, 1, 2, 3}), Term::reference({other, 1, {2}}), Term::port({node, 8, 9}),
+      Term::atom("not_cached"),
+  });
+  EncodeOptions encode_options;
+  encode_options.utf8_atoms = true;
+  encode_options.atom_cache_index = [&](const Atom& a) -> std::optional<std::uint8_t> {
+    for (std::size_t i = 0; i < cache.size(); ++i)
+      if (cache[i] == a) return std::uint8_t(i);
+    return std::nullopt;
+  };
+  const Bytes b = encode(t, encode_options);
+  ASSERT_EQ(std::count(b.begin(), b.end(), std::uint8_t(82)), 7);  // every cached atom by reference
+  AtomCacheView view{[&](std::uint8_t index) { return index < cache.size() ? &cache[index] : nullptr; }};
+  DecodeOptions options;
+  options.atom_cache = &view;
+  EXPECT_EQ(tape_of(b, options).root().to_term(), t);
+  auto agree = [&](const Bytes& in) {
+    auto tape = decode_tape(in, options);
+    auto v = validate(in, options);
+    ASSERT_EQ(tape.ok(), v.ok());
+    if (!tape.ok()) {
+      EXPECT_EQ(tape.error().code, v.error().code);
+      EXPECT_EQ(tape.error().offset, v.error().offset);
+    } else {
+      EXPECT_EQ(tape.value().used(), v.value());
+    }
+  };
+  for (std::size_t cut = 0; cut < b.size(); ++cut) agree(Bytes(b.begin(), b.begin() + std::ptrdiff_t(cut)));
+  for (std::size_t at = 1; at < b.size(); ++at)
+    for (std::uint8_t flip : {0x01, 0x04, 0x06, 0x80, 0xFF}) {
+      Bytes bad = b;
+      bad[at] ^= flip;
+      agree(bad);
+    }
+}
+
 TEST(Tape, RandomTermsAndMutationsAgreeWithValidate) {
   const std::uint64_t seed = seed_for("Tape.Random");
   std::mt19937_64 rng(seed);
