@@ -4,11 +4,14 @@
 //
 //   cpp_caller NAME SECONDS IN_FLIGHT NODE...
 //
-// For each NODE: a ping, 300 ms of warm-up calls, then sequential calls for SECONDS, then IN_FLIGHT
-// call loops at once for SECONDS. Prints "result NODE US_PER_CALL CALLS_PER_S IN_FLIGHT_CALLS_PER_S"
-// (the escript's format), or "failed NODE REASON". Every loop runs on the node's I/O thread
-// (Node::call_async starts the next call from the previous one's completion), so no thread
+// For each NODE: a ping and 300 ms of warm-up calls; then, BENCH_ROUNDS times (default 1) with the
+// nodes taking turns, sequential calls for SECONDS and IN_FLIGHT call loops at once for SECONDS.
+// Prints "result NODE US_PER_CALL CALLS_PER_S IN_FLIGHT_CALLS_PER_S US_MIN US_MAX" (medians of the
+// rounds and the range of US_PER_CALL; the escript's format), or "failed NODE REASON". Every
+// loop runs on the node's I/O thread (Node::call_async starts the next call from the previous
+// one's completion), so no thread
 // hand-off is timed. The cookie is the one erl reads ($HOME/.erlang.cookie); epmd: ERL_EPMD_PORT.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cmath>
@@ -119,24 +122,54 @@ int main(int argc, char** argv) {
   node->start();
 
   const auto duration = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  const char* rounds_text = std::getenv("BENCH_ROUNDS");
+  const int rounds = rounds_text ? std::max(1, std::atoi(rounds_text)) : 1;
+  struct Target {
+    std::string name;
+    std::vector<double> us_per_call, concurrent_per_s;
+    bool failed = false;
+  };
+  std::vector<Target> targets;
   for (int i = 4; i < argc; ++i) {
-    const std::string target = argv[i];
-    if (!node->ping(target, kCallTimeout)) {
-      std::printf("failed %s pang\n", target.c_str());
+    Target target{argv[i], {}, {}};
+    if (!node->ping(target.name, kCallTimeout)) {
+      std::printf("failed %s pang\n", target.name.c_str());
       continue;
     }
-    Run warm = run_loops(*node, target, 1, std::chrono::milliseconds(300));
-    Run sequential = run_loops(*node, target, 1, duration);
-    Run concurrent = run_loops(*node, target, in_flight, duration);
-    if (warm.calls < 0 || sequential.calls <= 0 || concurrent.calls <= 0) {
-      std::printf("failed %s call_failed\n", target.c_str());
+    if (run_loops(*node, target.name, 1, std::chrono::milliseconds(300)).calls < 0) {
+      std::printf("failed %s call_failed\n", target.name.c_str());
       continue;
     }
-    std::printf("result %s %.2f %ld %ld\n", target.c_str(), sequential.seconds * 1e6 / double(sequential.calls),
-                std::lround(double(sequential.calls) / sequential.seconds),
-                std::lround(double(concurrent.calls) / concurrent.seconds));
-    std::fflush(stdout);
+    targets.push_back(std::move(target));
   }
+  // Round after round over every target, so that a slow spell of the machine falls on all of them.
+  for (int round = 0; round < rounds; ++round)
+    for (Target& target : targets) {
+      if (target.failed) continue;
+      Run sequential = run_loops(*node, target.name, 1, duration);
+      Run concurrent = run_loops(*node, target.name, in_flight, duration);
+      if (sequential.calls <= 0 || concurrent.calls <= 0) {
+        target.failed = true;
+        continue;
+      }
+      target.us_per_call.push_back(sequential.seconds * 1e6 / double(sequential.calls));
+      target.concurrent_per_s.push_back(double(concurrent.calls) / concurrent.seconds);
+    }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[(v.size() - 1) / 2];
+  };
+  for (const Target& target : targets) {
+    if (target.failed) {
+      std::printf("failed %s call_failed\n", target.name.c_str());
+      continue;
+    }
+    const double us = median(target.us_per_call);
+    const auto [low, high] = std::minmax_element(target.us_per_call.begin(), target.us_per_call.end());
+    std::printf("result %s %.2f %ld %ld %.2f %.2f\n", target.name.c_str(), us, std::lround(1e6 / us),
+                std::lround(median(target.concurrent_per_s)), *low, *high);
+  }
+  std::fflush(stdout);
   node->stop();
   return 0;
 }

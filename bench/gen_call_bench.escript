@@ -10,8 +10,9 @@
 %%   gen_call_bench.escript call NAME SECONDS IN_FLIGHT NODE...
 %%       Runs node NAME and, for each NODE: checks :net_adm.ping, then measures sequential
 %%       GenServer.call({PingPong, NODE}, :ping) round trips for SECONDS, then IN_FLIGHT callers
-%%       at once for SECONDS. Prints "result NODE US_PER_CALL CALLS_PER_S IN_FLIGHT_CALLS_PER_S"
-%%       per node, and "frames REQUEST_BYTES REPLY_BYTES": the size of one call's request and
+%%       at once for SECONDS; BENCH_ROUNDS (default 1) times, the nodes taking turns in each
+%%       round. Prints "result NODE US_PER_CALL CALLS_PER_S IN_FLIGHT_CALLS_PER_S US_MIN US_MAX"
+%%       per node (medians of the rounds, and the range of US_PER_CALL), and "frames REQUEST_BYTES REPLY_BYTES": the size of one call's request and
 %%       reply on a pass-through connection (as with the ei node), for the TCP floor. A node
 %%       that does not answer prints "failed NODE REASON" instead.
 %%
@@ -28,7 +29,13 @@ main(["serve", Name]) ->
 main(["call", Name, Seconds, InFlight | Nodes]) ->
     start_distribution(Name),
     Millis = round(number(Seconds) * 1000),
-    [measure(list_to_atom(Node), Millis, list_to_integer(InFlight)) || Node <- Nodes],
+    Rounds = list_to_integer(os:getenv("BENCH_ROUNDS", "1")),
+    Targets = [list_to_atom(Node) || Node <- Nodes],
+    Ready = [Node || Node <- Targets, ready(Node)],
+    %% Round after round over every node, so that a slow spell of the machine falls on all of them.
+    Runs = [{Node, measure(Node, Millis, list_to_integer(InFlight))}
+            || _ <- lists:seq(1, Rounds), Node <- Ready],
+    [report(Node, [Run || {N, Run} <- Runs, N =:= Node]) || Node <- Ready],
     frames(),
     halt(0);
 main(_) ->
@@ -48,19 +55,44 @@ init([]) -> {ok, nil}.
 handle_call(ping, _From, State) -> {reply, pong, State}.
 handle_cast(_, State) -> {noreply, State}.
 
-measure(Node, Millis, InFlight) ->
+%% Ping and warm up; false (with a "failed" line) when the node does not answer.
+ready(Node) ->
     try
         pong = net_adm:ping(Node),
-        Target = {'Elixir.PingPong', Node},
-        calls(Target, 2000),  % warm-up
-        {Calls, Micros} = sequential(Target, Millis),
-        Concurrent = in_flight(Target, Millis, InFlight),
-        io:format("result ~s ~.2f ~b ~b~n",
-                  [Node, Micros / Calls, round(Calls * 1.0e6 / Micros), round(Concurrent)])
+        calls({'Elixir.PingPong', Node}, 2000),
+        true
     catch
         Class:Reason ->
-            io:format("failed ~s ~p:~0p~n", [Node, Class, Reason])
+            io:format("failed ~s ~p:~0p~n", [Node, Class, Reason]),
+            false
     end.
+
+%% One round: {microseconds per sequential call, calls per second with InFlight callers}, or
+%% failed.
+measure(Node, Millis, InFlight) ->
+    Target = {'Elixir.PingPong', Node},
+    try
+        {Calls, Micros} = sequential(Target, Millis),
+        {Micros / Calls, in_flight(Target, Millis, InFlight)}
+    catch
+        Class:Reason -> {failed, {Class, Reason}}
+    end.
+
+%% "result NODE US_PER_CALL CALLS_PER_S IN_FLIGHT_CALLS_PER_S US_MIN US_MAX": medians of the
+%% rounds, and the spread of the per-call time.
+report(Node, Runs) ->
+    case [Why || {failed, Why} <- Runs] of
+        [{Class, Reason} | _] -> io:format("failed ~s ~p:~0p~n", [Node, Class, Reason]);
+        [] ->
+            Us = lists:sort([U || {U, _} <- Runs]),
+            Concurrent = median(lists:sort([C || {_, C} <- Runs])),
+            Median = median(Us),
+            io:format("result ~s ~.2f ~b ~b ~.2f ~.2f~n",
+                      [Node, Median, round(1.0e6 / Median), round(Concurrent),
+                       hd(Us), lists:last(Us)])
+    end.
+
+median(Sorted) -> lists:nth((length(Sorted) + 1) div 2, Sorted).
 
 calls(_Target, 0) -> ok;
 calls(Target, N) -> pong = gen_server:call(Target, ping), calls(Target, N - 1).

@@ -1,4 +1,5 @@
 // `distspec peer`: runs the C++ node until SIGINT/SIGTERM (see node.hpp for what it serves).
+#include <algorithm>
 #include <cstdio>
 
 #include "command.hpp"
@@ -11,7 +12,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: distspec peer --sname NAME | --name NAME [--cookie C | --cookie-file F] [--hidden]\n"
     "                     [--port P] [--net-ticktime S] [--handshake-version 5|6]\n"
-    "                     [--record-corpus DIR] [--verbose]\n"
+    "                     [--without-flags FLAG,...] [--record-corpus DIR] [--verbose]\n"
     "\n"
     "Runs a distribution node named NAME@HOST (HOST as erl derives it for -sname / -name), hosting\n"
     "a registered PingPong (GenServer.call({PingPong, node}, :ping) -> :pong) and answering\n"
@@ -23,6 +24,10 @@ constexpr const char* kUsage =
     "  --port P                       listen on P (erl's inet_dist_listen_min/max); default any\n"
     "  --net-ticktime S               kernel net_ticktime in seconds (default 60)\n"
     "  --handshake-version 5|6        the send_name this node dials with (default 6)\n"
+    "  --without-flags FLAG,...       leave these distribution flags out of the ones advertised,\n"
+    "                                 by OTP's names (e.g. DIST_MONITOR_NAME,ALIAS): a peer that\n"
+    "                                 lacks them, as a C node does (a mandatory one gets the\n"
+    "                                 connection refused, as OTP refuses such a peer)\n"
     "  --record-corpus DIR            write every handshake message and term seen into DIR\n"
     "  --verbose                      debug lines, and a line for every message (default: the\n"
     "                                 first 20 messages of each second, then a count)\n"
@@ -32,7 +37,7 @@ constexpr const char* kUsage =
 int run_peer(std::span<const std::string_view> args) {
   auto flags = parse_flags(args,
                            {"--sname", "--name", "--cookie", "--cookie-file", "--port",
-                            "--net-ticktime", "--record-corpus", "--handshake-version"},
+                            "--net-ticktime", "--record-corpus", "--handshake-version", "--without-flags"},
                            {"--hidden", "--verbose", "--help"});
   if (flags.has("--help")) {
     std::fputs(kUsage, stdout);
@@ -69,6 +74,18 @@ int run_peer(std::span<const std::string_view> args) {
     options.send_name_version = std::uint16_t(*version == "5" ? 5 : 6);
   }
   options.hidden = flags.has("--hidden");
+  if (auto names = flags.value("--without-flags")) {
+    proto::DistFlags without = 0;
+    for (std::size_t at = 0; at <= names->size();) {
+      std::size_t comma = std::min(names->find(',', at), names->size());
+      std::string name = names->substr(at, comma - at);
+      auto flag = proto::flag_by_name(name);
+      if (!flag) return fail_usage("--without-flags: no distribution flag named '" + name + "'");
+      without |= *flag;
+      at = comma + 1;
+    }
+    options.flags = node::node_flags(options.hidden) & ~without;
+  }
   options.record_corpus_dir = flags.value("--record-corpus");
   options.log = node::stderr_log_sink(flags.has("--verbose"));
   if (flags.has("--verbose")) options.message_lines_per_second = 0;  // every message

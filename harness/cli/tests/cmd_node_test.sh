@@ -96,6 +96,7 @@ usage)
   for args in "peer" "peer --sname a --name b@h" "peer --sname a --port x" "peer --sname a --port 70000" \
               "peer --sname a --net-ticktime 0" "peer --sname a --bogus" "peer --sname a extra" \
               "peer --sname" "peer --sname a --cookie c --cookie-file f" "peer --sname a --handshake-version 4" \
+              "peer --sname a --without-flags NO_SUCH_FLAG" "peer --sname a --without-flags ALIAS," \
               "ping" "ping a@h b@h" "ping a@h --timeout x" "ping a@h --bogus" \
               "call" "call a@h PingPong" "call a@h PingPong ping extra" "call a@h PingPong ping --timeout -1" \
               "call a@h PingPong {a," "call a@h -- PingPong ping --timeout=1" "epmd" "epmd bogus" "epmd names h extra"; do
@@ -161,8 +162,19 @@ peer)
   result=$(ctl_eval "net_adm:ping('$peer_node').")
   [ "$result" = "{ok,pong}" ] || fail "ping of the peer on --port $fixed gave $result"
 
+  # --without-flags reaches the handshake (without PUBLISHED erl lists the peer as hidden), and
+  # the node serves a peer that then talks without the atom cache, alias and monitors by name.
+  start_peer pd --sname "pd_$$" --cookie "$cookie" \
+    --without-flags PUBLISHED,DIST_MONITOR_NAME,DIST_HDR_ATOM_CACHE,ALIAS,FRAGMENTS ||
+    fail "peer pd not ready: $(head -c 300 "$work/pd.err")"
+  pd_pid=$peer_pid
+  result=$(ctl_eval "{net_adm:ping('$peer_node'), lists:member('$peer_node', nodes()),
+    lists:member('$peer_node', nodes(hidden)), gen_server:call({'Elixir.PingPong', '$peer_node'}, ping, 2000)}.")
+  [ "$result" = "{ok,{pong,false,true,pong}}" ] ||
+    fail "erl -> peer without flags: {ping, in nodes(), in nodes(hidden), PingPong call} = $result"
+
   # Each stop signal: exit 0 within 3 s, its name gone from epmd.
-  for stop in "TERM $pa_pid pa" "INT $pb_pid pb" "TERM $pc_pid pc"; do
+  for stop in "TERM $pa_pid pa" "INT $pb_pid pb" "TERM $pc_pid pc" "TERM $pd_pid pd"; do
     # shellcheck disable=SC2086
     set -- $stop
     kill "-$1" "$2"
@@ -174,7 +186,8 @@ peer)
   epmd_names_agree
   [ "$(grep -c '^name ' "$work/names.epmd")" -eq 1 ] && grep -q "^name $ctl_alive " "$work/names.epmd" ||
     fail "epmd names after the peers stopped, wanted only $ctl_alive: $(cat "$work/names.epmd")"
-  no_cookie_in "$work"/pa.out "$work"/pa.err "$work"/pb.out "$work"/pb.err "$work"/pc*.out "$work"/pc*.err
+  no_cookie_in "$work"/pa.out "$work"/pa.err "$work"/pb.out "$work"/pb.err "$work"/pc*.out "$work"/pc*.err \
+    "$work"/pd.out "$work"/pd.err
   ;;
 client)
   start_epmd

@@ -169,6 +169,15 @@ std::optional<etf::TermRef> alias_of_tag(const etf::TermRef& tag) {
   return ref;
 }
 
+namespace {
+// The alternative M of a kept message, made if the slot holds another.
+template <class M>
+M& kept(proto::ControlMessage& slot) {
+  if (auto* m = std::get_if<M>(&slot)) return *m;
+  return slot.emplace<M>();
+}
+}  // namespace
+
 void Node::Impl::gen_reply(const etf::Pid& server, const etf::TermRef& from, const Term& reply) {
   using Kind = Term::Kind;
   if (from.kind() != Kind::Tuple || from.arity() != 2) return;
@@ -185,12 +194,26 @@ void Node::Impl::gen_reply(const etf::Pid& server, const etf::TermRef& from, con
   // The usual reply (an atom, to a tag of either of OTP 25's shapes, over a connection that is
   // up) is written from its fields; anything else is built as a Term and routed.
   if (c && reply.kind() == Kind::Atom && (alias || tag.kind() == Kind::Reference)) {
-    etf::Reference ref = etf::to_reference((alias ? *alias : tag).reference());
-    proto::ControlMessage control;
-    const etf::Reference* tag_ref = &ref;
-    if (to_alias) tag_ref = &std::get<proto::AliasSend>(control = proto::AliasSend{server, std::move(ref)}).alias;
-    else if (!c->has(proto::dflag::send_sender)) control = proto::Send{proto::kUnusedAtom, etf::to_pid(caller)};
-    else control = proto::SendSender{server, etf::to_pid(caller)};
+    // The reply's control message and tag are kept across replies and assigned in place: the
+    // caller's node name keeps its buffer (a name past 15 bytes would be an allocation a reply).
+    const etf::ReferenceView tag_view = (alias ? *alias : tag).reference();
+    proto::ControlMessage& control = reply_control;
+    const etf::Reference* tag_ref = &reply_tag;
+    if (to_alias) {
+      auto& m = kept<proto::AliasSend>(control);
+      m.from = server;
+      etf::assign(m.alias, tag_view);
+      tag_ref = &m.alias;
+    } else {
+      etf::assign(reply_tag, tag_view);
+      if (!c->has(proto::dflag::send_sender)) {
+        etf::assign(kept<proto::Send>(control).to, caller);
+      } else {
+        auto& m = kept<proto::SendSender>(control);
+        m.from = server;
+        etf::assign(m.to, caller);
+      }
+    }
     c->send(control, proto::TaggedReply{*tag_ref, alias.has_value(), reply.as_atom()});
     return;
   }

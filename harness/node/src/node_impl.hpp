@@ -188,6 +188,9 @@ struct Node::Impl : RemoteSignals {
   std::optional<etf::Pid> caller;  // see caller_process()
   using Calls = std::map<etf::Reference, std::shared_ptr<CallState>, RefLess>;
   Calls calls;  // in flight, by monitor reference (also the alias and the tag)
+  // gen_reply's message, kept across replies (assigned in place: no allocation per reply).
+  proto::ControlMessage reply_control;
+  etf::Reference reply_tag;
   asio::steady_timer call_timer{io};
   asio::steady_timer message_log_timer{io};
   bool message_log_timer_armed = false;

@@ -143,9 +143,11 @@ TEST(PingBeam, MessageLinesLeftOutAreCountedWhenTheirSecondEnds) {
   // (What net_kernel sends while connecting counts too, so at least 10 - 2 are left out.)
   const std::string tail = " message lines left out (over 2 a second)";
   ASSERT_TRUE(ours.log->wait_for(tail, 3s));
-  for (const auto& line : ours.log->lines())
-    if (auto at = line.find(tail); at != std::string::npos)
+  for (const auto& line : ours.log->lines()) {
+    if (auto at = line.find(tail); at != std::string::npos) {
       EXPECT_GE(std::stoul(line.substr(line.rfind(' ', at - 1) + 1)), 8u) << line;
+    }
+  }
 }
 
 }  // namespace

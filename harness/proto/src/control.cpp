@@ -49,20 +49,8 @@ using etf::TermRef;
 
 // Assigned over what `out` held (ControlSlots decodes into the previous message's fields: the
 // node name and the words keep their buffers).
-void assign_pid(etf::Pid& out, const TermRef& t) {
-  etf::PidView v = t.pid();
-  out.node.name.assign(v.node);
-  out.id = v.id;
-  out.serial = v.serial;
-  out.creation = v.creation;
-}
-void assign_reference(etf::Reference& out, const TermRef& t) {
-  etf::ReferenceView v = t.reference();
-  out.node.name.assign(v.node);
-  out.creation = v.creation;
-  out.ids.resize(v.word_count);
-  for (std::size_t i = 0; i < v.word_count; ++i) out.ids[i] = v.word(i);
-}
+void assign_pid(etf::Pid& out, const TermRef& t) { etf::assign(out, t.pid()); }
+void assign_reference(etf::Reference& out, const TermRef& t) { etf::assign(out, t.reference()); }
 
 FieldResult field_from_term(const TermRef& t, etf::Pid& out) {
   if (t.kind() != Kind::Pid) return FieldError{"a pid"};

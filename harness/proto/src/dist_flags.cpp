@@ -68,6 +68,12 @@ std::vector<std::string> flag_names(DistFlags flags) {
   return names;
 }
 
+std::optional<DistFlags> flag_by_name(std::string_view name) {
+  for (const auto& [value, text] : kFlagNames)
+    if (text == name) return value;
+  return std::nullopt;
+}
+
 std::string format_flag_list(DistFlags flags) {
   std::string out = "[";
   bool first = true;

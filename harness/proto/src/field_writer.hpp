@@ -64,7 +64,11 @@ class FieldWriter {
     put_be32(p, ref.creation);
     for (auto id : ref.ids) put_be32(p += 4, id);
   }
-  void write(const etf::Term& term) { etf::encode_body(out_, term, options_); }
+  void write(const etf::Term& term) {
+    // Mostly the Unused '' of sends: an atom needs none of the term encoder's walk.
+    if (const auto* atom = term.get_if<etf::Atom>()) return write(*atom);
+    etf::encode_body(out_, term, options_);
+  }
   void write(const ProcessId& id) { std::visit([this](const auto& v) { write(v); }, id); }
 
  private:

@@ -9,11 +9,29 @@
 
 namespace distspec::etf {
 
-inline Pid to_pid(const PidView& v) { return Pid{Atom{std::string(v.node)}, v.id, v.serial, v.creation}; }
+// Into an existing value: its node name keeps its buffer (node names are often longer than a
+// std::string holds inline), so code that keeps one value per message allocates nothing.
+inline void assign(Pid& out, const PidView& v) {
+  out.node.name.assign(v.node);
+  out.id = v.id;
+  out.serial = v.serial;
+  out.creation = v.creation;
+}
+inline void assign(Reference& out, const ReferenceView& v) {
+  out.node.name.assign(v.node);
+  out.creation = v.creation;
+  out.ids.clear();
+  for (std::size_t i = 0; i < v.word_count; ++i) out.ids.push_back(v.word(i));
+}
 
+inline Pid to_pid(const PidView& v) {
+  Pid p;
+  assign(p, v);
+  return p;
+}
 inline Reference to_reference(const ReferenceView& v) {
-  Reference r{Atom{std::string(v.node)}, v.creation, {}};
-  for (std::size_t i = 0; i < v.word_count; ++i) r.ids.push_back(v.word(i));
+  Reference r;
+  assign(r, v);
   return r;
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,6 +73,8 @@ DistFlags effective_flags(DistFlags own, DistFlags peer);
 
 // OTP's names of the set bits ("BIG_CREATION", ...), lowest bit first; unknown bits as "bit N".
 std::vector<std::string> flag_names(DistFlags flags);
+// The flag OTP names `name` ("DIST_MONITOR_NAME"), or nullopt.
+std::optional<DistFlags> flag_by_name(std::string_view name);
 // OTP's log rendering of missing flags: ["BIG_CREATION","UTF8_ATOMS"] (as io_lib ~p prints them).
 std::string format_flag_list(DistFlags flags);
 
