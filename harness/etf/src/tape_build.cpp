@@ -213,14 +213,14 @@ bool TapeBuilder::run() {
             p += 2;
           }
           std::size_t node = c_.node_size;
-          // The term's first node, when it is a cache reference (after a distribution header,
-          // nearly always): read here as read_node_atom would, for the nodes after it to compare.
-          if (node == 0 && atom_cache && p + 2 <= size && d[p] == tag::kAtomCacheRef) {
-            if (const Atom* cached = atom_cache->lookup(d[p + 1])) {
-              c_.node_bytes = d + p;
-              c_.node_size = node = 2;
-              c_.node_text = detail::AtomText{nullptr, 0, detail::AtomText::Encoding::Cached, cached};
-            }
+          // The term's first node: read (and remembered) here by read_node_atom as rare() would
+          // read it, so that it and the nodes after it take this path. A reference's word count
+          // is checked first, as read_reference does: errors come in rare()'s order.
+          if (node == 0 && p < size && (t != tag::kNewerReference || (words >= 1 && words <= kMaxReferenceWords))) {
+            c_.pos = p;
+            detail::AtomText first;
+            if (!detail::read_node_atom(c_, first)) return false;
+            node = c_.node_size;
           }
           const std::size_t fixed = t == tag::kNewerReference ? 4 + 4 * words : (t == tag::kNewPort ? 8 : 12);
           if (node != 0 && (t != tag::kNewerReference || (words >= 1 && words <= kMaxReferenceWords)) && p <= size &&
