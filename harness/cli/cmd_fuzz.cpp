@@ -152,14 +152,12 @@ int run_fuzz_node(std::span<const std::string_view> args) {
   if (!ok) return node_usage_error("--epmd-port takes a port number");
   if (auto phases = flags.value("--phases")) {
     options.plan.phases.clear();
-    std::string_view rest = *phases;
-    while (!rest.empty()) {
-      auto comma = rest.find(',');
-      auto name = rest.substr(0, comma);
+    auto names = comma_list(*phases);
+    if (!names) return node_usage_error("--phases: an empty phase name");
+    for (const auto& name : *names) {
       auto phase = node::fuzz_phase_from_string(name);
-      if (!phase) return node_usage_error("unknown phase '" + std::string(name) + "'");
+      if (!phase) return node_usage_error("unknown phase '" + name + "'");
       options.plan.phases.push_back(*phase);
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     }
     if (options.plan.phases.empty()) return node_usage_error("--phases needs at least one phase");
   }
@@ -169,14 +167,12 @@ int run_fuzz_node(std::span<const std::string_view> args) {
       for (const auto& m : known) std::printf("%s\n", m.c_str());
       return kExitOk;
     }
-    std::string_view rest = *mutations;
-    while (!rest.empty()) {
-      auto comma = rest.find(',');
-      std::string name(rest.substr(0, comma));
+    auto names = comma_list(*mutations);
+    if (!names) return node_usage_error("--mutations: an empty mutation name");
+    for (const auto& name : *names) {
       if (std::find(known.begin(), known.end(), name) == known.end())
         return node_usage_error("unknown mutation '" + name + "' (--mutations list prints them)");
       options.plan.mutations.push_back(name);
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     }
     if (options.plan.mutations.empty()) return node_usage_error("--mutations needs at least one name");
   }

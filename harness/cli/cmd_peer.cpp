@@ -74,16 +74,18 @@ int run_peer(std::span<const std::string_view> args) {
     options.send_name_version = std::uint16_t(*version == "5" ? 5 : 6);
   }
   options.hidden = flags.has("--hidden");
-  if (auto names = flags.value("--without-flags")) {
+  if (auto value = flags.value("--without-flags")) {
+    auto names = comma_list(*value);
+    if (!names || names->empty()) return fail_usage("--without-flags takes FLAG,... (OTP's names)");
     proto::DistFlags without = 0;
-    for (std::size_t at = 0; at <= names->size();) {
-      std::size_t comma = std::min(names->find(',', at), names->size());
-      std::string name = names->substr(at, comma - at);
+    for (const auto& name : *names) {
       auto flag = proto::flag_by_name(name);
       if (!flag) return fail_usage("--without-flags: no distribution flag named '" + name + "'");
       without |= *flag;
-      at = comma + 1;
     }
+    // MANDATORY_25_DIGEST stands for every mandatory flag: it goes too when one of them does, or
+    // the peer would still read that flag as advertised.
+    if (without & proto::kOtp25MandatoryFlags) without |= proto::dflag::mandatory_25_digest;
     options.flags = node::node_flags(options.hidden) & ~without;
   }
   options.record_corpus_dir = flags.value("--record-corpus");

@@ -88,6 +88,20 @@ inline int usage_error(const char* command, const char* usage, const std::string
   return kExitUsage;
 }
 
+// The names of a comma-separated flag value ("a,b,c"; "" has none). nullopt when a name is
+// empty ("a,,b", "a,"): a usage error for the caller to report.
+inline std::optional<std::vector<std::string>> comma_list(std::string_view value) {
+  std::vector<std::string> names;
+  if (value.empty()) return names;
+  for (std::size_t at = 0;;) {
+    const std::size_t comma = value.find(',', at);
+    names.emplace_back(value.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at));
+    if (names.back().empty()) return std::nullopt;
+    if (comma == std::string_view::npos) return names;
+    at = comma + 1;
+  }
+}
+
 inline std::optional<unsigned long> parse_number(const std::string& text, unsigned long max) {
   unsigned long value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);

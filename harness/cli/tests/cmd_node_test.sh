@@ -173,8 +173,15 @@ peer)
   [ "$result" = "{ok,{pong,false,true,pong}}" ] ||
     fail "erl -> peer without flags: {ping, in nodes(), in nodes(hidden), PingPong call} = $result"
 
+  # Without a mandatory flag the peer is refused, as OTP refuses such a node.
+  start_peer pe --sname "pe_$$" --cookie "$cookie" --without-flags BIG_CREATION ||
+    fail "peer pe not ready: $(head -c 300 "$work/pe.err")"
+  pe_pid=$peer_pid
+  result=$(ctl_eval "net_adm:ping('$peer_node').")
+  [ "$result" = "{ok,pang}" ] || fail "erl -> peer without BIG_CREATION: $result"
+
   # Each stop signal: exit 0 within 3 s, its name gone from epmd.
-  for stop in "TERM $pa_pid pa" "INT $pb_pid pb" "TERM $pc_pid pc" "TERM $pd_pid pd"; do
+  for stop in "TERM $pa_pid pa" "INT $pb_pid pb" "TERM $pc_pid pc" "TERM $pd_pid pd" "TERM $pe_pid pe"; do
     # shellcheck disable=SC2086
     set -- $stop
     kill "-$1" "$2"
@@ -187,7 +194,7 @@ peer)
   [ "$(grep -c '^name ' "$work/names.epmd")" -eq 1 ] && grep -q "^name $ctl_alive " "$work/names.epmd" ||
     fail "epmd names after the peers stopped, wanted only $ctl_alive: $(cat "$work/names.epmd")"
   no_cookie_in "$work"/pa.out "$work"/pa.err "$work"/pb.out "$work"/pb.err "$work"/pc*.out "$work"/pc*.err \
-    "$work"/pd.out "$work"/pd.err
+    "$work"/pd.out "$work"/pd.err "$work"/pe.out "$work"/pe.err
   ;;
 client)
   start_epmd

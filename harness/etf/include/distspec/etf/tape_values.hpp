@@ -35,13 +35,4 @@ inline Reference to_reference(const ReferenceView& v) {
   return r;
 }
 
-// Whether `ref` is the reference `r` (node, creation and words), without converting it.
-inline bool same_reference(const ReferenceView& ref, const Reference& r) {
-  if (ref.node != r.node.name || ref.creation != r.creation || ref.word_count != r.ids.size())
-    return false;
-  for (std::size_t i = 0; i < ref.word_count; ++i)
-    if (ref.word(i) != r.ids[i]) return false;
-  return true;
-}
-
 }  // namespace distspec::etf
