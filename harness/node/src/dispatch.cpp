@@ -169,15 +169,6 @@ std::optional<etf::TermRef> alias_of_tag(const etf::TermRef& tag) {
   return ref;
 }
 
-namespace {
-// The alternative M of a kept message, made if the slot holds another.
-template <class M>
-M& kept(proto::ControlMessage& slot) {
-  if (auto* m = std::get_if<M>(&slot)) return *m;
-  return slot.emplace<M>();
-}
-}  // namespace
-
 void Node::Impl::gen_reply(const etf::Pid& server, const etf::TermRef& from, const Term& reply) {
   using Kind = Term::Kind;
   if (from.kind() != Kind::Tuple || from.arity() != 2) return;
@@ -200,16 +191,16 @@ void Node::Impl::gen_reply(const etf::Pid& server, const etf::TermRef& from, con
     proto::ControlMessage& control = reply_control;
     const etf::Reference* tag_ref = &reply_tag;
     if (to_alias) {
-      auto& m = kept<proto::AliasSend>(control);
+      auto& m = proto::kept_alternative<proto::AliasSend>(control);
       m.from = server;
       etf::assign(m.alias, tag_view);
       tag_ref = &m.alias;
     } else {
       etf::assign(reply_tag, tag_view);
       if (!c->has(proto::dflag::send_sender)) {
-        etf::assign(kept<proto::Send>(control).to, caller);
+        etf::assign(proto::kept_alternative<proto::Send>(control).to, caller);
       } else {
-        auto& m = kept<proto::SendSender>(control);
+        auto& m = proto::kept_alternative<proto::SendSender>(control);
         m.from = server;
         etf::assign(m.to, caller);
       }

@@ -312,29 +312,23 @@ void ProcessTable::exit(const etf::Pid& pid, const etf::Term& reason) {
   processes_.erase(it);
   for (const auto& name : process.names) names_.erase(name);
   std::erase_if(aliases_, [&](const auto& alias) { return alias.second == pid; });
-  // The monitors it held: gone, with a DEMONITOR_P for each remote target (collected first:
-  // sending may reach back into the table).
-  std::vector<std::pair<etf::Reference, Monitor>> held;
+  // In one pass: the monitors it held (gone, with a DEMONITOR_P for each remote target) and the
+  // monitors on it (they fire). Collected first: sending and delivering may reach back into the
+  // table.
+  std::vector<std::pair<etf::Reference, Monitor>> held, fired;
   for (auto m = monitors_.begin(); m != monitors_.end();) {
-    if (m->second.watcher == pid) {
-      held.emplace_back(m->first, std::move(m->second));
-      m = monitors_.erase(m);
-    } else {
+    auto* into = m->second.watcher == pid ? &held
+                 : (m->second.target_pid && *m->second.target_pid == pid) ? &fired
+                                                                           : nullptr;
+    if (!into) {
       ++m;
+      continue;
     }
+    into->emplace_back(m->first, std::move(m->second));
+    m = monitors_.erase(m);
   }
   for (const auto& [ref, m] : held)
     if (m.target_node != node_) remote_.send_demonitor(pid, m.target, m.target_node, ref);
-  // Monitors on this process: collect first, delivering may change the table.
-  std::vector<std::pair<etf::Reference, Monitor>> fired;
-  for (auto m = monitors_.begin(); m != monitors_.end();) {
-    if (m->second.target_pid && *m->second.target_pid == pid) {
-      fired.emplace_back(m->first, std::move(m->second));
-      m = monitors_.erase(m);
-    } else {
-      ++m;
-    }
-  }
   for (auto& [ref, m] : fired) fire_down(ref, m, reason);
   for (const auto& other : process.links) {
     if (is_local(other))

@@ -172,8 +172,7 @@ std::optional<ConnectionError> message_into(M& m, const Elements& e) {
 // Into the slot's message, reusing it when it already holds this operation.
 template <class M>
 std::optional<ConnectionError> message_into_slot(ControlMessage& slot, const TapeElements& e) {
-  M* m = std::get_if<M>(&slot);
-  return message_into(m ? *m : slot.emplace<M>(), e);
+  return message_into(kept_alternative<M>(slot), e);
 }
 using SlotDecoder = std::optional<ConnectionError> (*)(ControlMessage&, const TapeElements&);
 template <std::size_t... I>

@@ -142,6 +142,14 @@ using ControlMessage =
                  SpawnRequest, SpawnRequestTT, SpawnReply, SpawnReplyTT, AliasSend, AliasSendTT,
                  UnlinkId, UnlinkIdAck>;
 
+// The operation M held by a message kept across messages (its fields keep their buffers when they
+// are assigned over), made if the message holds another operation.
+template <class M>
+M& kept_alternative(ControlMessage& message) {
+  if (auto* m = std::get_if<M>(&message)) return *m;
+  return message.emplace<M>();
+}
+
 ControlOp op_of(const ControlMessage& message);
 bool has_payload(ControlOp op);
 // Null when `op_number` is not an operation of OTP 25's table (NODE_LINK is in the table).
