@@ -176,7 +176,9 @@ struct Node::Impl : RemoteSignals {
   NodeOptions options;
   Logger log;
   MessageLogBudget message_log_budget;
-  asio::io_context io;
+  // Only the I/O thread touches sockets and timers (other threads post to it; open() runs before
+  // the thread starts): the reactor may skip its per-operation locks.
+  asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   tcp::acceptor acceptor;
   std::shared_ptr<EpmdRegistration> registration;
   std::uint32_t creation = 0;

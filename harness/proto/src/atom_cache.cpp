@@ -65,6 +65,15 @@ void AtomCachePlan::clear() {
   hashed_.clear();
 }
 
+AtomCacheOut::AtomCacheOut(SlotChooser chooser) : chooser_(std::move(chooser)) {
+  using SlotFunction = std::uint16_t (*)(const etf::Atom&);
+  if (const auto* f = chooser_.target<SlotFunction>(); f && *f == &default_slot) chooser_ = nullptr;
+}
+
+std::uint16_t AtomCacheOut::slot_of(const etf::Atom& atom) const {
+  return std::uint16_t((chooser_ ? chooser_(atom) : default_slot(atom)) % kAtomCacheSlots);
+}
+
 AtomCachePlan AtomCacheOut::plan(std::span<const etf::Atom* const> atoms) {
   AtomCachePlan plan;
   plan_into(plan, atoms);
@@ -84,9 +93,10 @@ void AtomCacheOut::plan_into(AtomCachePlan& plan, std::span<const etf::Atom* con
   std::bitset<kAtomCacheSlots>& slot_used = slot_used_;
   for (const etf::Atom* atom : atoms) {
     if (count == kMaxAtomCacheRefs) break;
-    if (plan.index(*atom)) continue;
-    std::uint16_t slot = std::uint16_t(chooser_(*atom) % kAtomCacheSlots);
-    if (slot_used[slot]) continue;  // another atom of this message holds the slot: inline
+    const std::uint16_t slot = slot_of(*atom);
+    // Taken by this very atom (a repeat: already referenced) or by another atom of this message
+    // (it stays inline). The slot tells both apart from a new atom without comparing texts.
+    if (slot_used[slot]) continue;
     auto index = std::uint8_t(count);
     bool is_new = !(slots_[slot] && *slots_[slot] == *atom);
     if (is_new) slots_[slot] = *atom;

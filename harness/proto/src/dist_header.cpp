@@ -1,5 +1,7 @@
 #include "distspec/proto/dist_header.hpp"
 
+#include <cstring>
+
 namespace distspec::proto {
 
 namespace {
@@ -125,28 +127,39 @@ std::optional<ConnectionError> parse_atom_cache_section_into(AtomCacheSection& s
 }
 
 void write_atom_cache_section(std::vector<std::uint8_t>& out, std::span<const AtomCacheRef> refs) {
-  std::size_t n = refs.size();
-  out.push_back(std::uint8_t(n));
-  if (n == 0) return;
+  const std::size_t n = refs.size();
+  if (n == 0) return out.push_back(0);
   // As erts_finalize_atom_cache_map: any referenced atom over 255 bytes, old entries included.
   bool long_atoms = false;
-  for (const auto& r : refs)
+  std::size_t size = 1 + n / 2 + 1 + n;  // count, flag nibbles, one segment index per reference
+  for (const auto& r : refs) {
     if (r.atom.name.size() > 255) long_atoms = true;
-  std::size_t flags_at = out.size();
-  out.insert(out.end(), n / 2 + 1, std::uint8_t{0});
-  auto set_nibble = [&](std::size_t i, std::uint8_t v) {
-    out[flags_at + i / 2] |= (i % 2 == 0) ? v : std::uint8_t(v << 4);
+    if (r.is_new) size += 1 + r.atom.name.size();
+  }
+  if (long_atoms)
+    for (const auto& r : refs) size += r.is_new;
+  // Sized once and written through a pointer: a push_back per byte cost more than the rest.
+  const std::size_t at = out.size();
+  out.resize(at + size);
+  std::uint8_t* p = out.data() + at;
+  *p++ = std::uint8_t(n);
+  std::uint8_t* flags = p;
+  std::memset(flags, 0, n / 2 + 1);
+  auto set_nibble = [flags](std::size_t i, std::uint8_t v) {
+    flags[i / 2] |= (i % 2 == 0) ? v : std::uint8_t(v << 4);
   };
   for (std::size_t i = 0; i < n; ++i)
     set_nibble(i, std::uint8_t((refs[i].is_new ? 0x08 : 0) | ((refs[i].slot >> 8) & 0x07)));
   set_nibble(n, long_atoms ? 0x01 : 0x00);
+  p += n / 2 + 1;
   for (const auto& r : refs) {
-    out.push_back(std::uint8_t(r.slot & 0xff));
+    *p++ = std::uint8_t(r.slot & 0xff);
     if (!r.is_new) continue;
-    std::size_t len = r.atom.name.size();
-    if (long_atoms) out.push_back(std::uint8_t(len >> 8));
-    out.push_back(std::uint8_t(len));
-    out.insert(out.end(), r.atom.name.begin(), r.atom.name.end());
+    const std::size_t len = r.atom.name.size();
+    if (long_atoms) *p++ = std::uint8_t(len >> 8);
+    *p++ = std::uint8_t(len);
+    std::memcpy(p, r.atom.name.data(), len);
+    p += len;
   }
 }
 

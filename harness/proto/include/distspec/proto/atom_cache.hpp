@@ -65,7 +65,7 @@ class AtomCacheOut {
   using SlotChooser = std::function<std::uint16_t(const etf::Atom&)>;
   static std::uint16_t default_slot(const etf::Atom& atom);
 
-  explicit AtomCacheOut(SlotChooser chooser = default_slot) : chooser_(std::move(chooser)) {}
+  explicit AtomCacheOut(SlotChooser chooser = default_slot);
 
   // Plans the references for a message whose atoms occur in `atoms` (encounter order, repeats
   // allowed), as OTP's encoder does: first come first served up to 255 distinct atoms; an atom
@@ -80,7 +80,9 @@ class AtomCacheOut {
   }
 
  private:
-  SlotChooser chooser_;
+  std::uint16_t slot_of(const etf::Atom& atom) const;
+
+  SlotChooser chooser_;  // empty for default_slot, which is then called directly
   std::array<std::optional<etf::Atom>, kAtomCacheSlots> slots_;
   std::bitset<kAtomCacheSlots> slot_used_;  // plan_into's scratch, all clear between calls
 };
