@@ -246,11 +246,9 @@ void collect_tag_atoms(const etf::Reference& ref, bool alias_tag, std::vector<co
   if (alias_tag) atoms.push_back(&kAliasAtom);
   atoms.push_back(&ref.node);
 }
-void write_tag(std::vector<std::uint8_t>& out, detail::FieldWriter& writer, const etf::Reference& ref,
-               bool alias_tag) {
+void write_tag(detail::FieldWriter& writer, const etf::Reference& ref, bool alias_tag) {
   if (alias_tag) {  // [alias | Ref]: one element, the reference as the tail
-    const std::uint8_t list_header[] = {kList, 0, 0, 0, 1};
-    out.insert(out.end(), std::begin(list_header), std::end(list_header));
+    writer.bytes({kList, 0, 0, 0, 1});
     writer.write(kAliasAtom);
   }
   writer.write(ref);
@@ -267,10 +265,9 @@ struct TaggedReplyPayload {
     atoms.push_back(&reply.reply);
   }
   void encode(std::vector<std::uint8_t>& out, const etf::EncodeOptions& options) const {
-    out.push_back(kSmallTuple);
-    out.push_back(2);
     detail::FieldWriter writer(out, options);
-    write_tag(out, writer, reply.ref, reply.alias_tag);
+    writer.bytes({kSmallTuple, 2});
+    write_tag(writer, reply.ref, reply.alias_tag);
     writer.write(reply.reply);
   }
 };
@@ -286,14 +283,12 @@ struct GenCallRequestPayload {
     collect_atoms(call.request, atoms);
   }
   void encode(std::vector<std::uint8_t>& out, const etf::EncodeOptions& options) const {
-    out.push_back(kSmallTuple);
-    out.push_back(3);
     detail::FieldWriter writer(out, options);
+    writer.bytes({kSmallTuple, 3});
     writer.write(kGenCallAtom);
-    out.push_back(kSmallTuple);
-    out.push_back(2);
+    writer.bytes({kSmallTuple, 2});
     writer.write(call.from);
-    write_tag(out, writer, call.ref, call.alias_tag);
+    write_tag(writer, call.ref, call.alias_tag);
     writer.write(call.request);
   }
 };

@@ -55,11 +55,8 @@ void encode_control_body(std::vector<std::uint8_t>& out, const ControlMessage& m
         using M = std::decay_t<decltype(m)>;
         if constexpr (direct<M>()) {
           constexpr std::size_t arity = 1 + std::tuple_size_v<decltype(m.fields())>;
-          out.push_back(tag::kSmallTuple);
-          out.push_back(std::uint8_t(arity));
-          out.push_back(tag::kSmallInteger);
-          out.push_back(std::uint8_t(M::op));
           FieldWriter writer(out, options);
+          writer.bytes({tag::kSmallTuple, std::uint8_t(arity), tag::kSmallInteger, std::uint8_t(M::op)});
           std::apply([&](const auto&... f) { (writer.write(f), ...); }, m.fields());
         }
       },

@@ -3,8 +3,10 @@
 // sender writes from their fields (connection.cpp). Not public.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <optional>
 #include <variant>
 #include <vector>
@@ -19,25 +21,37 @@ constexpr std::uint8_t kSmallInteger = 97, kSmallTuple = 104, kNewPid = 88, kNew
                        kAtomCacheRef = 82, kSmallAtomUtf8 = 119, kAtomUtf8 = 118;
 }
 
+// Owns the end of `out` while it lives: it extends `out` in steps of kSlack bytes, writes through
+// a pointer, and trims what it did not use when it is destroyed (or before handing `out` to the
+// term encoder). Growing `out` by a resize per field cost ~60 instructions a field: more than
+// writing the field. So do not touch `out` directly while a FieldWriter on it lives.
 class FieldWriter {
  public:
   FieldWriter(std::vector<std::uint8_t>& out, const etf::EncodeOptions& options)
-      : out_(out), options_(options) {}
+      : out_(out), options_(options) {
+    reopen(0);
+  }
+  ~FieldWriter() { trim(); }
+  FieldWriter(const FieldWriter&) = delete;
+  FieldWriter& operator=(const FieldWriter&) = delete;
+
+  // Raw bytes: tags and arities the caller writes between fields.
+  void bytes(std::initializer_list<std::uint8_t> raw) {
+    std::memcpy(grow(raw.size()), raw.begin(), raw.size());
+  }
 
   void write(const etf::Atom& a) {
-    if (options_.atom_cache_index) {
-      if (auto index = options_.atom_cache_index(a)) {
-        std::uint8_t* p = grow(2);
-        p[0] = tag::kAtomCacheRef;
-        p[1] = *index;
-        return;
-      }
+    if (auto index = cached(a)) {
+      std::uint8_t* p = grow(2);
+      p[0] = tag::kAtomCacheRef;
+      p[1] = *index;
+      return;
     }
-    if (!options_.utf8_atoms) return etf::encode_body(out_, etf::Term::atom(a.name), options_);
-    put_atom_utf8(grow(3 + a.name.size()), a);
+    if (!options_.utf8_atoms) return with_encoder([&] { etf::encode_body(out_, etf::Term::atom(a.name), options_); });
+    put_atom_utf8(a);
   }
   void write(const etf::Pid& pid) {
-    if (auto index = cached(pid.node)) {  // the usual case: 16 bytes at once
+    if (auto index = cached(pid.node)) {  // the usual case: 15 bytes at once
       std::uint8_t* p = grow(15);
       p[0] = tag::kNewPid;
       p[1] = tag::kAtomCacheRef;
@@ -47,7 +61,7 @@ class FieldWriter {
       put_be32(p + 11, pid.creation);
       return;
     }
-    out_.push_back(tag::kNewPid);
+    *grow(1) = tag::kNewPid;
     write(pid.node);
     std::uint8_t* p = grow(12);
     put_be32(p, pid.id);
@@ -67,17 +81,40 @@ class FieldWriter {
   void write(const etf::Term& term) {
     // Mostly the Unused '' of sends: an atom needs none of the term encoder's walk.
     if (const auto* atom = term.get_if<etf::Atom>()) return write(*atom);
-    etf::encode_body(out_, term, options_);
+    with_encoder([&] { etf::encode_body(out_, term, options_); });
   }
   void write(const ProcessId& id) { std::visit([this](const auto& v) { write(v); }, id); }
 
  private:
-  // n more bytes at the end of out; returns the first.
+  static constexpr std::size_t kSlack = 128;
+
+  // n more bytes at the cursor; returns the first.
   std::uint8_t* grow(std::size_t n) {
-    std::size_t at = out_.size();
-    out_.resize(at + n);
-    return out_.data() + at;
+    if (std::size_t(end_ - cursor_) < n) {
+      const std::size_t used = std::size_t(cursor_ - out_.data());
+      out_.resize(used);
+      reopen(n);
+    }
+    std::uint8_t* p = cursor_;
+    cursor_ += n;
+    return p;
   }
+  // `out` extended by at least `need` bytes (and the slack) past its size; the cursor at its size.
+  void reopen(std::size_t need) {
+    const std::size_t used = out_.size();
+    out_.resize(used + std::max(need, kSlack));
+    cursor_ = out_.data() + used;
+    end_ = out_.data() + out_.size();
+  }
+  void trim() { out_.resize(std::size_t(cursor_ - out_.data())); }
+  // The term encoder appends to `out` itself: it gets `out` without the slack.
+  template <class Encode>
+  void with_encoder(Encode encode) {
+    trim();
+    encode();
+    reopen(0);
+  }
+
   static void put_be32(std::uint8_t* p, std::uint32_t v) {
     p[0] = std::uint8_t(v >> 24);
     p[1] = std::uint8_t(v >> 16);
@@ -87,15 +124,16 @@ class FieldWriter {
   std::optional<std::uint8_t> cached(const etf::Atom& a) const {
     return options_.atom_cache_index ? options_.atom_cache_index(a) : std::nullopt;
   }
-  // SMALL_ATOM_UTF8_EXT or ATOM_UTF8_EXT into the 3 + size bytes at p (one unused when small).
-  void put_atom_utf8(std::uint8_t* p, const etf::Atom& a) {
+  // SMALL_ATOM_UTF8_EXT, or ATOM_UTF8_EXT past 255 bytes.
+  void put_atom_utf8(const etf::Atom& a) {
     const std::size_t n = a.name.size();
     if (n < 256) {
+      std::uint8_t* p = grow(2 + n);
       p[0] = tag::kSmallAtomUtf8;
       p[1] = std::uint8_t(n);
       std::memcpy(p + 2, a.name.data(), n);
-      out_.pop_back();  // the third header byte was not needed
     } else {
+      std::uint8_t* p = grow(3 + n);
       p[0] = tag::kAtomUtf8;
       p[1] = std::uint8_t(n >> 8);
       p[2] = std::uint8_t(n);
@@ -105,6 +143,8 @@ class FieldWriter {
 
   std::vector<std::uint8_t>& out_;
   const etf::EncodeOptions& options_;
+  std::uint8_t* cursor_ = nullptr;  // the next byte to write; out_ ends at end_ while open
+  std::uint8_t* end_ = nullptr;
 };
 
 }  // namespace distspec::proto::detail
