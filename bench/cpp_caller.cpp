@@ -7,7 +7,8 @@
 // For each NODE: a ping and 300 ms of warm-up calls; then, BENCH_ROUNDS times (default 1) with the
 // nodes taking turns, sequential calls for SECONDS and IN_FLIGHT call loops at once for SECONDS.
 // Prints "result NODE US_PER_CALL CALLS_PER_S IN_FLIGHT_CALLS_PER_S US_MIN US_MAX" (medians of the
-// rounds and the range of US_PER_CALL; the escript's format), or "failed NODE REASON". Every
+// rounds and the range of US_PER_CALL; the escript's format) and "round R NODE US_PER_CALL
+// IN_FLIGHT_CALLS_PER_S" per round, or "failed NODE REASON". Every
 // loop runs on the node's I/O thread (Node::call_async starts the next call from the previous
 // one's completion), so no thread
 // hand-off is timed. The cookie is the one erl reads ($HOME/.erlang.cookie); epmd: ERL_EPMD_PORT.
@@ -168,6 +169,9 @@ int main(int argc, char** argv) {
     const auto [low, high] = std::minmax_element(target.us_per_call.begin(), target.us_per_call.end());
     std::printf("result %s %.2f %ld %ld %.2f %.2f\n", target.name.c_str(), us, std::lround(1e6 / us),
                 std::lround(median(target.concurrent_per_s)), *low, *high);
+    for (std::size_t round = 0; round < target.us_per_call.size(); ++round)
+      std::printf("round %zu %s %.2f %ld\n", round + 1, target.name.c_str(), target.us_per_call[round],
+                  std::lround(target.concurrent_per_s[round]));
   }
   std::fflush(stdout);
   node->stop();

@@ -12,8 +12,10 @@
 %%       GenServer.call({PingPong, NODE}, :ping) round trips for SECONDS, then IN_FLIGHT callers
 %%       at once for SECONDS; BENCH_ROUNDS (default 1) times, the nodes taking turns in each
 %%       round. Prints "result NODE US_PER_CALL CALLS_PER_S IN_FLIGHT_CALLS_PER_S US_MIN US_MAX"
-%%       per node (medians of the rounds, and the range of US_PER_CALL), and "frames REQUEST_BYTES REPLY_BYTES": the size of one call's request and
-%%       reply on a pass-through connection (as with the ei node), for the TCP floor. A node
+%%       per node (medians of the rounds, and the range of US_PER_CALL), then
+%%       "round R NODE US_PER_CALL IN_FLIGHT_CALLS_PER_S" per round (run_calls pairs the servers
+%%       round by round), and "frames REQUEST_BYTES REPLY_BYTES": the size of one call's request
+%%       and reply on a pass-through connection (as with the ei node), for the TCP floor. A node
 %%       that does not answer prints "failed NODE REASON" instead.
 %%
 %% The cookie is the one erl reads ($HOME/.erlang.cookie); distribution uses ERL_EPMD_PORT.
@@ -89,7 +91,9 @@ report(Node, Runs) ->
             Median = median(Us),
             io:format("result ~s ~.2f ~b ~b ~.2f ~.2f~n",
                       [Node, Median, round(1.0e6 / Median), round(Concurrent),
-                       hd(Us), lists:last(Us)])
+                       hd(Us), lists:last(Us)]),
+            [io:format("round ~b ~s ~.2f ~b~n", [R, Node, U, round(C)])
+             || {R, {U, C}} <- lists:zip(lists:seq(1, length(Runs)), Runs)]
     end.
 
 median(Sorted) -> lists:nth((length(Sorted) + 1) div 2, Sorted).
