@@ -4,6 +4,8 @@
 #include <bitset>
 #include <cstring>
 
+#include "distspec/etf/tape_values.hpp"
+
 namespace distspec::proto {
 
 std::uint16_t AtomCacheOut::default_slot(const etf::Atom& atom) {
@@ -104,7 +106,7 @@ void AtomCacheOut::plan_into(AtomCachePlan& plan, std::span<const etf::Atom* con
       AtomCacheRef& ref = refs[count];
       ref.slot = slot;
       ref.is_new = is_new;
-      ref.atom.name.assign(atom->name);
+      etf::assign_text(ref.atom.name, atom->name);
     } else {
       refs.push_back(AtomCacheRef{slot, is_new, *atom});
     }

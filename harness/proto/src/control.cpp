@@ -64,7 +64,7 @@ FieldResult field_from_term(const TermRef& t, etf::Reference& out) {
 }
 FieldResult field_from_term(const TermRef& t, etf::Atom& out) {
   if (t.kind() != Kind::Atom) return FieldError{"an atom"};
-  out.name.assign(t.atom_name());
+  etf::assign_text(out.name, t.atom_name());
   return std::nullopt;
 }
 FieldResult field_from_term(const TermRef& t, Term& out) {
@@ -106,7 +106,7 @@ FieldResult field_from_term(const TermRef& t, ProcessId& out) {
   }
   if (t.kind() == Kind::Atom) {
     auto* atom = std::get_if<etf::Atom>(&out);
-    (atom ? *atom : out.emplace<etf::Atom>()).name.assign(t.atom_name());
+    etf::assign_text((atom ? *atom : out.emplace<etf::Atom>()).name, t.atom_name());
     return std::nullopt;
   }
   return FieldError{"a pid or an atom"};

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "distspec/etf/tape_values.hpp"
+
 namespace distspec::proto {
 
 namespace {
@@ -96,7 +98,7 @@ std::optional<ConnectionError> parse_atom_cache_section_into(AtomCacheSection& s
       AtomCacheRef& ref = next_ref();
       ref.slot = slot;
       ref.is_new = false;
-      ref.atom.name.assign(atom->name);
+      etf::assign_text(ref.atom.name, atom->name);
       continue;
     }
     std::size_t len_size = section.long_atoms ? 2 : 1;
