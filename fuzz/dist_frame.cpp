@@ -2,7 +2,9 @@
 // fragments, control messages, payload terms). The first byte picks the header mode, then the
 // stream arrives in chunks chosen by the input. Invariants: put() never consumes more than it was
 // given; after an error the receiver stays failed; every message received, written again by a
-// ConnectionSender of the same mode, is received by a fresh receiver as an equal message.
+// ConnectionSender of the same mode, is received by a fresh receiver as an equal message; and a
+// receiver that puts every control message through the tape (usual_control_path = false) consumes
+// the same bytes, gives the same events and fails with the same error at the same offset.
 #include <algorithm>
 #include <cstdint>
 #include <memory>
@@ -38,6 +40,13 @@ void check_resend(const proto::HeaderMode& mode, const proto::MessageEvent& even
   }
   FUZZ_CHECK(!"the re-sent message produced no event");
 }
+bool same_event(const proto::ConnectionEvent& a, const proto::ConnectionEvent& b) {
+  if (a.index() != b.index()) return false;
+  const auto* x = std::get_if<proto::MessageEvent>(&a);
+  const auto* y = std::get_if<proto::MessageEvent>(&b);
+  return !x || (x->message == y->message && x->kind == y->kind && x->refs == y->refs &&
+                x->fragments == y->fragments);
+}
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -46,6 +55,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   proto::ReceiverOptions options;
   options.mode = proto::HeaderMode{(mode_bits & 1) != 0, (mode_bits & 2) != 0};
   proto::ConnectionReceiver receiver(options);
+  proto::ReceiverOptions tape_options = options;
+  tape_options.usual_control_path = false;
+  proto::ConnectionReceiver tape_receiver(tape_options);
   bool failed = false;
   while (!in.empty()) {
     const std::size_t n = 1 + in.byte() % 128;
@@ -55,13 +67,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::size_t at = 0;
     while (at < chunk.size()) {
       auto used = receiver.put({exact.get() + at, chunk.size() - at});
+      auto tape_used = tape_receiver.put({exact.get() + at, chunk.size() - at});
+      FUZZ_CHECK(used.ok() == tape_used.ok());
       if (!used.ok()) {
+        FUZZ_CHECK(used.error().code == tape_used.error().code && used.error().offset == tape_used.error().offset &&
+                   used.error().detail == tape_used.error().detail);
         failed = true;
         break;
       }
       FUZZ_CHECK(!failed && used.value() <= chunk.size() - at);
+      FUZZ_CHECK(used.value() == tape_used.value());
       at += used.value();
       auto event = receiver.take();
+      auto tape_event = tape_receiver.take();
+      FUZZ_CHECK(event.has_value() == tape_event.has_value());
+      if (event) FUZZ_CHECK(same_event(*event, *tape_event));
       if (event) {
         if (auto* message = std::get_if<proto::MessageEvent>(&*event)) check_resend(options.mode, *message);
       } else {

@@ -112,6 +112,15 @@ Result<ConnectionReceiver::Ready, ConnectionError> ConnectionReceiver::decode_pa
 Result<std::size_t, ConnectionError> ConnectionReceiver::decode_control(
     std::span<const std::uint8_t> packet, std::size_t offset, bool with_version,
     const etf::AtomCacheView* view) {
+  // The usual tuples from their bytes; the rest, and every verdict on bad input, through a tape.
+  const std::size_t version = with_version ? 1 : 0;
+  if (options_.usual_control_path && options_.max_term_depth >= 1 && packet.size() > offset + version &&
+      (!with_version || packet[offset] == kVersionMagic)) {
+    if (auto usual = control_slots_.decode_usual(packet.subspan(offset + version), view)) {
+      control_ = usual->first;
+      return version + usual->second;
+    }
+  }
   auto used = decode_tape_at(control_tape_, packet, offset, with_version, view,
                              options_.max_term_depth, ConnectionErrorCode::BadControlTerm);
   if (!used) return used.error();

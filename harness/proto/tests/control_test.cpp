@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "distspec/etf/encode.hpp"
@@ -116,6 +117,87 @@ TEST(Control, DirectEncodingWritesWhatTheTupleEncodes) {
     }
   }
   EXPECT_GT(direct, 20);
+}
+
+// ControlSlots::decode_usual() against the tape path, for every operation's tuple (atoms inline,
+// and every other one cached), cut at every length and with each byte changed: whatever it
+// accepts, the tape decodes to the same message and length. It accepts the unchanged tuples of
+// the usual operations and leaves UTF-8 atoms beyond ASCII to the tape.
+TEST(Control, UsualTuplesDecodeAsTheTapeDoes) {
+  auto messages = every_control_message();
+  messages.push_back({RegSend{make_pid("n@vm", 1), kUnusedAtom, etf::Atom{"\u00e9t\u00e9"}}, Term::atom("x")});
+  std::vector<etf::Atom> cache;  // reference i names cache[i]
+  const etf::AtomCacheView view{[&cache](std::uint8_t i) { return i < cache.size() ? &cache[i] : nullptr; }};
+  ControlSlots usual_slots, tape_slots;
+  auto accepted = [&](std::span<const std::uint8_t> body, const std::string& what) {
+    auto usual = usual_slots.decode_usual(body, &view);
+    if (!usual) return false;
+    etf::DecodeOptions options;
+    options.atom_cache = &view;
+    etf::TermTape tape;
+    auto used = etf::decode_tape_body_into(tape, body, options);
+    EXPECT_TRUE(used.ok()) << what;
+    if (!used.ok()) return true;
+    EXPECT_EQ(used.value(), usual->second) << what;
+    auto from_tape = tape_slots.decode(tape.root());
+    EXPECT_TRUE(from_tape.ok()) << what;
+    if (from_tape.ok()) {
+      EXPECT_TRUE(*from_tape.value() == *usual->first) << what;
+    }
+    return true;
+  };
+  const std::set<ControlOp> usual_ops = {ControlOp::Send, ControlOp::RegSend, ControlOp::MonitorP,
+                                         ControlOp::DemonitorP, ControlOp::AliasSend, ControlOp::Link,
+                                         ControlOp::SendSender, ControlOp::Unlink};
+  int whole = 0, changed = 0;
+  for (const auto& m : messages) {
+    const ControlOp op = op_of(m.control);
+    const Term tuple = to_term(m.control);
+    std::vector<const etf::Atom*> atoms;
+    collect_atoms(tuple, atoms);
+    for (bool cached : {false, true}) {
+      cache.clear();
+      etf::EncodeOptions options;
+      options.utf8_atoms = true;
+      if (cached) {
+        for (const auto* a : atoms)
+          if (std::find(cache.begin(), cache.end(), *a) == cache.end()) cache.push_back(*a);
+        options.atom_cache_index = [&cache](const etf::Atom& a) -> std::optional<std::uint8_t> {
+          auto i = std::size_t(std::find(cache.begin(), cache.end(), a) - cache.begin());
+          if (i % 2) return std::nullopt;
+          return std::uint8_t(i);
+        };
+      }
+      std::vector<std::uint8_t> body;
+      etf::encode_body(body, tuple, options);
+      const std::string what = std::string(to_string(op)) + (cached ? " cached" : " inline");
+      const bool ascii = std::all_of(atoms.begin(), atoms.end(), [](const etf::Atom* a) {
+        return std::all_of(a->name.begin(), a->name.end(), [](char ch) { return (ch & 0x80) == 0; });
+      });
+      const bool whole_accepted = accepted(body, what);
+      if (usual_ops.count(op) && ascii) {
+        EXPECT_TRUE(whole_accepted) << what;
+      }
+      if (!ascii && !cached) {  // (cached, the atom's text comes from the cache, already checked)
+        EXPECT_FALSE(whole_accepted) << what;
+      }
+      whole += whole_accepted;
+      auto with_trailer = body;
+      with_trailer.insert(with_trailer.end(), {97, 1});
+      EXPECT_EQ(accepted(with_trailer, what + " + trailing bytes"), whole_accepted) << what;
+      for (std::size_t n = 0; n < body.size(); ++n)
+        EXPECT_FALSE(accepted(std::span(body).first(n), what + " cut at " + std::to_string(n)));
+      for (std::size_t i = 0; i < body.size(); ++i)
+        for (std::uint8_t v : {std::uint8_t(0), std::uint8_t(0x7f), std::uint8_t(0x80), std::uint8_t(0xff),
+                               std::uint8_t(body[i] ^ 1), std::uint8_t(body[i] + 1)}) {
+          auto bytes = body;
+          bytes[i] = v;
+          changed += accepted(bytes, what + " byte " + std::to_string(i) + " = " + std::to_string(v));
+        }
+    }
+  }
+  EXPECT_GE(whole, 2 * int(usual_ops.size()));
+  EXPECT_GT(changed, 100);  // changed ids, creations and atom letters are still usual tuples
 }
 
 TEST(Control, TupleShapesMatchTheSpecTable) {

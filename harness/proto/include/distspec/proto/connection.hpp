@@ -33,6 +33,10 @@ struct ReceiverOptions {
   FragmentLimits fragments{};
   ControlOptions control{};
   std::size_t max_term_depth = 10'000;  // nesting limit handed to the term decoder
+  // The usual control tuples straight from their bytes (ControlSlots::decode_usual); false puts
+  // every control message through the tape, the path that decides every other case (the fuzz
+  // target dist_frame runs both and requires the same events and errors).
+  bool usual_control_path = true;
 };
 
 struct TickEvent {};

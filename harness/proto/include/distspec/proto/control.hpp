@@ -13,11 +13,14 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <variant>
 #include <vector>
 
+#include "distspec/etf/decode.hpp"
 #include "distspec/etf/encode.hpp"
 #include "distspec/etf/result.hpp"
 #include "distspec/etf/tape.hpp"
@@ -181,6 +184,12 @@ class ControlSlots {
   // a partly decoded message.
   Result<ControlMessage*, ConnectionError> decode(const etf::TermRef& term,
                                                   const ControlOptions& options = {});
+  // The usual tuples straight from their bytes (`body`: the term after any version byte): the
+  // message and the bytes it took, or nothing when decode() on a tape must decide (an encoding
+  // or operation this path leaves alone, or a malformed term: decode() gives the verdict and the
+  // error). What it accepts, decode() accepts as the same message; it needs a max_depth of 1.
+  std::optional<std::pair<ControlMessage*, std::size_t>> decode_usual(
+      std::span<const std::uint8_t> body, const etf::AtomCacheView* cache);
 
  private:
   std::array<ControlMessage, 37> slots_;  // by operation number
