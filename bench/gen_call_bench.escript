@@ -17,6 +17,10 @@
 %%       round by round), and "frames REQUEST_BYTES REPLY_BYTES": the size of one call's request
 %%       and reply on a pass-through connection (as with the ei node), for the TCP floor. A node
 %%       that does not answer prints "failed NODE REASON" instead.
+%%   gen_call_bench.escript sequential NAME CALLS NODE
+%%       Pings NODE, warms up, then makes CALLS sequential calls; prints "sequential NODE
+%%       US_PER_CALL CPU_US_PER_CALL", CPU being this node's (every thread, statistics(runtime)).
+%%       bench/cpu_calls runs it with the schedulers' busy waiting off, so that CPU is work.
 %%
 %% The cookie is the one erl reads ($HOME/.erlang.cookie); distribution uses ERL_EPMD_PORT.
 -mode(compile).
@@ -40,9 +44,21 @@ main(["call", Name, Seconds, InFlight | Nodes]) ->
     [report(Node, [Run || {N, Run} <- Runs, N =:= Node]) || Node <- Ready],
     frames(),
     halt(0);
+main(["sequential", Name, Calls, Node]) ->
+    start_distribution(Name),
+    Target = list_to_atom(Node),
+    ready(Target) orelse halt(1),
+    N = list_to_integer(Calls),
+    statistics(runtime),
+    T0 = erlang:monotonic_time(microsecond),
+    calls({'Elixir.PingPong', Target}, N),
+    Micros = erlang:monotonic_time(microsecond) - T0,
+    {_, CpuMillis} = statistics(runtime),
+    io:format("sequential ~s ~.2f ~.2f~n", [Node, Micros / N, CpuMillis * 1000 / N]),
+    halt(0);
 main(_) ->
     io:format(standard_error, "usage: gen_call_bench.escript serve NAME | "
-              "call NAME SECONDS IN_FLIGHT NODE...~n", []),
+              "call NAME SECONDS IN_FLIGHT NODE... | sequential NAME CALLS NODE~n", []),
     halt(2).
 
 start_distribution(Name) ->
