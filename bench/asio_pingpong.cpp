@@ -31,11 +31,17 @@ class End {
     socket_.set_option(tcp::no_delay(true));
     socket_.non_blocking(true);
   }
-  // Writes the `out` bytes straight to the socket, as Connection::write_next does.
+  // Writes the `out` bytes straight to the socket, as Connection::write_next does; what it does
+  // not take (never, at these sizes) goes in blocking mode.
   bool write() {
     boost::system::error_code ec;
     std::size_t n = socket_.write_some(asio::buffer(buffer_.data(), out_), ec);
-    if (!ec && n < out_) n += asio::write(socket_, asio::buffer(buffer_.data() + n, out_ - n), ec);
+    if (ec == asio::error::would_block) ec = {};
+    if (!ec && n < out_) {
+      socket_.non_blocking(false, ec);
+      if (!ec) asio::write(socket_, asio::buffer(buffer_.data() + n, out_ - n), ec);
+      if (!ec) socket_.non_blocking(true, ec);
+    }
     return !ec;
   }
   void read(std::function<void()> on_read) {

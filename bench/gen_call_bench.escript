@@ -19,11 +19,13 @@
 %%       that does not answer prints "failed NODE REASON" instead.
 %%   gen_call_bench.escript sequential NAME CALLS NODE
 %%       Pings NODE, warms up, then makes CALLS sequential calls; prints "sequential NODE
-%%       US_PER_CALL CPU_US_PER_CALL", CPU being this node's (every thread, statistics(runtime)).
+%%       US_PER_CALL CPU_US_PER_CALL SERVED", CPU being this node's (every thread,
+%%       statistics(runtime)) and SERVED the calls made, warm-up included.
 %%       bench/cpu_calls runs it with the schedulers' busy waiting off, so that CPU is work.
 %%
 %% The cookie is the one erl reads ($HOME/.erlang.cookie); distribution uses ERL_EPMD_PORT.
 -mode(compile).
+-define(WARM_UP_CALLS, 2000).
 -behaviour(gen_server).
 -export([init/1, handle_call/3, handle_cast/2]).
 
@@ -54,7 +56,7 @@ main(["sequential", Name, Calls, Node]) ->
     calls({'Elixir.PingPong', Target}, N),
     Micros = erlang:monotonic_time(microsecond) - T0,
     {_, CpuMillis} = statistics(runtime),
-    io:format("sequential ~s ~.2f ~.2f~n", [Node, Micros / N, CpuMillis * 1000 / N]),
+    io:format("sequential ~s ~.2f ~.2f ~b~n", [Node, Micros / N, CpuMillis * 1000 / N, ?WARM_UP_CALLS + N]),
     halt(0);
 main(_) ->
     io:format(standard_error, "usage: gen_call_bench.escript serve NAME | "
@@ -77,7 +79,7 @@ handle_cast(_, State) -> {noreply, State}.
 ready(Node) ->
     try
         pong = net_adm:ping(Node),
-        calls({'Elixir.PingPong', Node}, 2000),
+        calls({'Elixir.PingPong', Node}, ?WARM_UP_CALLS),
         true
     catch
         Class:Reason ->

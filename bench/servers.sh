@@ -1,4 +1,4 @@
-# Sourced by bench/run_calls and bench/cpu_calls (after they set `build` and `here`): a private
+# Sourced by bench/run_calls, cpu_calls and callgrind_calls (after they set `build` and `here`): a private
 # world for the gen_call benchmark's nodes. `work` is a fresh directory that is also HOME, with a
 # fresh cookie file (never printed); every process started through `pids` is stopped on exit.
 work=$(mktemp -d)
@@ -15,10 +15,11 @@ export HOME=$work
 od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$HOME/.erlang.cookie"
 chmod 400 "$HOME/.erlang.cookie"
 
-# wait_ready FILE WORD PID: until FILE has a line starting with WORD; fails if PID exits first.
+# wait_ready FILE WORD PID [TRIES]: until FILE has a line starting with WORD, looking every 50 ms
+# TRIES times (default 200); fails if PID exits first.
 wait_ready() {
-  local file=$1 word=$2 pid=$3
-  for _ in $(seq 200); do
+  local file=$1 word=$2 pid=$3 tries=${4:-200}
+  for _ in $(seq "$tries"); do
     grep -q "^$word" "$file" 2>/dev/null && return 0
     kill -0 "$pid" 2>/dev/null || { echo "${0##*/}: $file: process exited" >&2; return 1; }
     sleep 0.05

@@ -247,7 +247,8 @@ struct TermPayload {
   }
 };
 
-constexpr std::uint8_t kSmallTuple = 104, kList = 108;
+using detail::tag::kList;
+using detail::tag::kSmallTuple;
 
 // A gen:call tag (Ref, or [alias | Ref]): its atoms in the order collect_atoms() meets them, and
 // its bytes.

@@ -16,21 +16,9 @@ namespace {
 using detail::FieldWriter;
 namespace tag = detail::tag;
 
-// Fields whose types are written here; the others make the whole message go through to_term().
-template <class F>
-constexpr bool kDirectField = std::is_same_v<F, etf::Pid> || std::is_same_v<F, etf::Reference> ||
-                              std::is_same_v<F, etf::Atom> || std::is_same_v<F, etf::Term> ||
-                              std::is_same_v<F, ProcessId>;
-
-template <class Fields>
-struct AllDirect;
-template <class... F>
-struct AllDirect<std::tuple<F...>> {
-  static constexpr bool value = (kDirectField<std::decay_t<F>> && ...);
-};
 template <class M>
 constexpr bool direct() {
-  return AllDirect<decltype(std::declval<const M&>().fields())>::value;
+  return detail::typed_fields_only<M>();
 }
 
 struct AtomCollector {

@@ -8,6 +8,9 @@
 #include <cstring>
 #include <initializer_list>
 #include <optional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -17,8 +20,24 @@
 namespace distspec::proto::detail {
 
 namespace tag {
-constexpr std::uint8_t kSmallInteger = 97, kSmallTuple = 104, kNewPid = 88, kNewerReference = 90,
-                       kAtomCacheRef = 82, kSmallAtomUtf8 = 119, kAtomUtf8 = 118;
+constexpr std::uint8_t kSmallInteger = 97, kSmallTuple = 104, kList = 108, kNewPid = 88,
+                       kNewerReference = 90, kAtomCacheRef = 82, kSmallAtomUtf8 = 119, kAtomUtf8 = 118;
+}
+
+// The field types the typed paths handle without the control tuple: FieldWriter writes them
+// (encode_control_body) and ControlSlots::decode_usual reads them. A message whose fields are all
+// of these takes both paths; the others go through to_term() and the tape.
+template <class F>
+constexpr bool kTypedField = std::is_same_v<F, etf::Pid> || std::is_same_v<F, etf::Reference> ||
+                             std::is_same_v<F, etf::Atom> || std::is_same_v<F, etf::Term> ||
+                             std::is_same_v<F, ProcessId>;
+template <class Fields>
+struct TypedFieldsOnly;
+template <class... F>
+struct TypedFieldsOnly<std::tuple<F...>> : std::bool_constant<(kTypedField<std::remove_cvref_t<F>> && ...)> {};
+template <class M>
+constexpr bool typed_fields_only() {
+  return TypedFieldsOnly<decltype(std::declval<M&>().fields())>::value;
 }
 
 // Owns the end of `out` while it lives: it extends `out` in steps of kSlack bytes, writes through
@@ -31,7 +50,9 @@ class FieldWriter {
       : out_(out), options_(options) {
     reopen(0);
   }
-  ~FieldWriter() { trim(); }
+  ~FieldWriter() {
+    if (cursor_) trim();
+  }
   FieldWriter(const FieldWriter&) = delete;
   FieldWriter& operator=(const FieldWriter&) = delete;
 
@@ -111,6 +132,7 @@ class FieldWriter {
   template <class Encode>
   void with_encoder(Encode encode) {
     trim();
+    cursor_ = end_ = nullptr;  // `out` is the encoder's until reopened: nothing to trim if it throws
     encode();
     reopen(0);
   }

@@ -123,6 +123,54 @@ TEST(Connection, ViewsSeeWhatEventsSee) {
   }
 }
 
+// The usual control tuples' byte path against a receiver that puts every control message through
+// the tape (ReceiverOptions::usual_control_path = false): the same ticks, messages and references
+// for every message in every mode, and the same error at the same offset when a byte of the
+// stream (the first 1 500 of each: every kind of header and control tuple) is flipped or zeroed,
+// or when max_term_depth refuses the tuples.
+TEST(Connection, UsualControlPathChangesNothing) {
+  auto same = [](const Received& a, const Received& b, const std::string& what) {
+    EXPECT_EQ(a.ticks, b.ticks) << what;
+    ASSERT_EQ(a.messages.size(), b.messages.size()) << what;
+    for (std::size_t i = 0; i < a.messages.size(); ++i) {
+      EXPECT_TRUE(a.messages[i].message == b.messages[i].message) << what << " message " << i;
+      EXPECT_EQ(a.messages[i].refs, b.messages[i].refs) << what << " message " << i;
+      EXPECT_EQ(a.messages[i].kind, b.messages[i].kind) << what << " message " << i;
+    }
+    ASSERT_EQ(a.error.has_value(), b.error.has_value()) << what;
+    if (a.error) {
+      EXPECT_EQ(a.error->code, b.error->code) << what;
+      EXPECT_EQ(a.error->offset, b.error->offset) << what;
+      EXPECT_EQ(a.error->detail, b.error->detail) << what;
+    }
+  };
+  auto both = [&](HeaderMode mode, std::span<const std::uint8_t> bytes, std::size_t max_depth,
+                  const std::string& what) {
+    ReceiverOptions options{.mode = mode, .control = {.accept_node_link = true}, .max_term_depth = max_depth};
+    ConnectionReceiver usual(options);
+    options.usual_control_path = false;
+    ConnectionReceiver tape(options);
+    Received a = receive(usual, bytes);
+    same(a, receive(tape, bytes), what);
+    return a;
+  };
+  std::size_t changed_failed = 0;
+  for (const Mode& mode : kModes) {
+    Bytes stream = stream_of_every_message(mode);
+    expect_every_message(both(mode.header, stream, 10'000, mode.name), mode.name);
+    const Received refused = both(mode.header, stream, 0, std::string(mode.name) + ", depth 0");
+    EXPECT_TRUE(refused.error && refused.error->code == ConnectionErrorCode::BadControlTerm) << mode.name;
+    for (std::size_t i = 0; i < std::min<std::size_t>(stream.size(), 1500); ++i)
+      for (std::uint8_t value : {std::uint8_t(stream[i] ^ 0x01), std::uint8_t(0)}) {
+        Bytes bytes = stream;
+        bytes[i] = value;
+        const std::string what = std::string(mode.name) + " byte " + std::to_string(i) + " = " + std::to_string(value);
+        changed_failed += both(mode.header, bytes, 10'000, what).error.has_value();
+      }
+  }
+  EXPECT_GT(changed_failed, 100u);  // the changes reach the checks, not only ids and numbers
+}
+
 // Every message once (cold cache), then a few again (old cache entries), cut in two at every
 // offset. The cost is quadratic in the stream size, so the 7-byte-fragment mode (the largest
 // stream) is left to the unsplit test above and to the random chunking below.

@@ -61,7 +61,9 @@ struct AtomCachePlan {
 class AtomCacheOut {
  public:
   // Which slot an atom goes to. OTP uses atom_table_index % 2039, which depends on the VM; ours
-  // defaults to a hash of the text modulo 2039. Tests pin slots to replay a capture.
+  // defaults to a hash of the text modulo 2039. Tests pin slots to replay a capture. It must give
+  // equal texts the same slot: plan_into() takes an atom whose slot is taken as a repeat or a
+  // collision without comparing texts.
   using SlotChooser = std::function<std::uint16_t(const etf::Atom&)>;
   static std::uint16_t default_slot(const etf::Atom& atom);
 
