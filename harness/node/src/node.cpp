@@ -50,13 +50,14 @@ Result<std::monostate, NodeError> Node::Impl::open() {
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return NodeError{"cannot listen on port " + std::to_string(options.listen_port) + ": " + ec.message()};
-  log.info("listening on port " + std::to_string(acceptor.local_endpoint().port()));
+  listening_port = acceptor.local_endpoint().port();
+  log.info("listening on port " + std::to_string(listening_port));
 
   if (options.register_with_epmd) {
     if (options.start_epmd && !ensure_epmd_running(options.epmd_port, log))
       return NodeError{"no epmd on port " + std::to_string(options.epmd_port)};
     proto::epmd::NodeEntry entry;
-    entry.port = acceptor.local_endpoint().port();
+    entry.port = listening_port;
     entry.name = std::string(alive);
     std::optional<Result<std::uint32_t, EpmdFailure>> result;
     registration = EpmdRegistration::start(io, options.epmd_port, entry,
@@ -307,11 +308,7 @@ void Node::stop() {
 
 const std::string& Node::name() const { return impl_->options.name; }
 std::uint32_t Node::creation() const { return impl_->creation; }
-std::uint16_t Node::listen_port() const {
-  boost::system::error_code ec;
-  auto endpoint = impl_->acceptor.local_endpoint(ec);
-  return ec ? 0 : endpoint.port();
-}
+std::uint16_t Node::listen_port() const { return impl_->listening_port; }
 
 namespace {
 // Runs fn on the I/O thread and waits for the value it produces.

@@ -180,6 +180,7 @@ struct Node::Impl : RemoteSignals {
   // the thread starts): the reactor may skip its per-operation locks.
   asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   tcp::acceptor acceptor;
+  std::uint16_t listening_port = 0;  // set by open(): other threads read it, not the acceptor
   std::shared_ptr<EpmdRegistration> registration;
   std::uint32_t creation = 0;
   std::unique_ptr<ProcessTable> table;

@@ -176,8 +176,8 @@ std::optional<ConnectionError> message_into_slot(ControlMessage& slot, const Tap
 }
 using SlotDecoder = std::optional<ConnectionError> (*)(ControlMessage&, const TapeElements&);
 template <std::size_t... I>
-constexpr std::array<SlotDecoder, 37> make_slot_decoders(std::index_sequence<I...>) {
-  std::array<SlotDecoder, 37> d{};
+constexpr std::array<SlotDecoder, kControlOpCount> make_slot_decoders(std::index_sequence<I...>) {
+  std::array<SlotDecoder, kControlOpCount> d{};
   ((d[std::size_t(std::variant_alternative_t<I, ControlMessage>::op)] =
         message_into_slot<std::variant_alternative_t<I, ControlMessage>>),
    ...);

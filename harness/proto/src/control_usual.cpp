@@ -110,8 +110,8 @@ bool usual_message_into(ControlMessage& slot, ByteCursor& c, std::size_t arity) 
 }
 using UsualDecoder = bool (*)(ControlMessage&, ByteCursor&, std::size_t arity);
 template <std::size_t... I>
-constexpr std::array<UsualDecoder, 37> make_usual_decoders(std::index_sequence<I...>) {
-  std::array<UsualDecoder, 37> d{};
+constexpr std::array<UsualDecoder, kControlOpCount> make_usual_decoders(std::index_sequence<I...>) {
+  std::array<UsualDecoder, kControlOpCount> d{};
   auto add = [&d]<class M>(M*) {
     if constexpr (usual_message<M>()) d[std::size_t(M::op)] = usual_message_into<M>;
   };

@@ -38,6 +38,7 @@ enum class ControlOp : std::uint8_t {
   UnlinkId = 35, UnlinkIdAck = 36,
 };
 std::string_view to_string(ControlOp op);  // "LINK", "SEND", ... as in erl_dist_protocol
+inline constexpr std::size_t kControlOpCount = 37;  // operation numbers 0..36 (UNLINK_ID_ACK)
 
 // A process named by pid or by registered name (ToProc / FromProc of monitors, spawn results).
 using ProcessId = std::variant<etf::Pid, etf::Atom>;
@@ -192,7 +193,7 @@ class ControlSlots {
       std::span<const std::uint8_t> body, const etf::AtomCacheView* cache);
 
  private:
-  std::array<ControlMessage, 37> slots_;  // by operation number
+  std::array<ControlMessage, kControlOpCount> slots_;  // by operation number
 };
 
 // The sender's path, without building the control tuple. encodes_directly() is false for the
