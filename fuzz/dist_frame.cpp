@@ -40,13 +40,6 @@ void check_resend(const proto::HeaderMode& mode, const proto::MessageEvent& even
   }
   FUZZ_CHECK(!"the re-sent message produced no event");
 }
-bool same_event(const proto::ConnectionEvent& a, const proto::ConnectionEvent& b) {
-  if (a.index() != b.index()) return false;
-  const auto* x = std::get_if<proto::MessageEvent>(&a);
-  const auto* y = std::get_if<proto::MessageEvent>(&b);
-  return !x || (x->message == y->message && x->kind == y->kind && x->refs == y->refs &&
-                x->fragments == y->fragments);
-}
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -81,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       auto event = receiver.take();
       auto tape_event = tape_receiver.take();
       FUZZ_CHECK(event.has_value() == tape_event.has_value());
-      if (event) FUZZ_CHECK(same_event(*event, *tape_event));
+      if (event) FUZZ_CHECK(*event == *tape_event);
       if (event) {
         if (auto* message = std::get_if<proto::MessageEvent>(&*event)) check_resend(options.mode, *message);
       } else {

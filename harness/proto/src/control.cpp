@@ -100,13 +100,11 @@ FieldResult field_from_term(const TermRef& t, std::uint64_t& out) {
 }
 FieldResult field_from_term(const TermRef& t, ProcessId& out) {
   if (t.kind() == Kind::Pid) {
-    auto* pid = std::get_if<etf::Pid>(&out);
-    assign_pid(pid ? *pid : out.emplace<etf::Pid>(), t);
+    assign_pid(kept_alternative<etf::Pid>(out), t);
     return std::nullopt;
   }
   if (t.kind() == Kind::Atom) {
-    auto* atom = std::get_if<etf::Atom>(&out);
-    etf::assign_text((atom ? *atom : out.emplace<etf::Atom>()).name, t.atom_name());
+    etf::assign_text(kept_alternative<etf::Atom>(out).name, t.atom_name());
     return std::nullopt;
   }
   return FieldError{"a pid or an atom"};

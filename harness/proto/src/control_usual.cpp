@@ -88,12 +88,8 @@ bool usual_field(ByteCursor& c, Term& out) {  // atoms only: the Unused '' of se
   return true;
 }
 bool usual_field(ByteCursor& c, ProcessId& out) {
-  if (c.left() >= 1 && c.p[0] == tag::kNewPid) {
-    auto* pid = std::get_if<etf::Pid>(&out);
-    return usual_field(c, pid ? *pid : out.emplace<etf::Pid>());
-  }
-  auto* atom = std::get_if<etf::Atom>(&out);
-  return usual_field(c, atom ? *atom : out.emplace<etf::Atom>());
+  if (c.left() >= 1 && c.p[0] == tag::kNewPid) return usual_field(c, kept_alternative<etf::Pid>(out));
+  return usual_field(c, kept_alternative<etf::Atom>(out));
 }
 
 template <class M>

@@ -112,8 +112,7 @@ class FieldWriter {
   // n more bytes at the cursor; returns the first.
   std::uint8_t* grow(std::size_t n) {
     if (std::size_t(end_ - cursor_) < n) {
-      const std::size_t used = std::size_t(cursor_ - out_.data());
-      out_.resize(used);
+      trim();
       reopen(n);
     }
     std::uint8_t* p = cursor_;

@@ -39,12 +39,15 @@ struct ReceiverOptions {
   bool usual_control_path = true;
 };
 
-struct TickEvent {};
+struct TickEvent {
+  friend bool operator==(const TickEvent&, const TickEvent&) = default;
+};
 struct MessageEvent {
   DistMessage message;
   PacketKind kind = PacketKind::Header;  // PassThrough, Header, or FragmentHeader (assembled)
   std::vector<AtomCacheRef> refs;        // the header's references (empty for 'p')
   std::size_t fragments = 1;             // packets the message arrived in
+  friend bool operator==(const MessageEvent&, const MessageEvent&) = default;
 };
 using ConnectionEvent = std::variant<TickEvent, MessageEvent>;
 

@@ -146,12 +146,12 @@ using ControlMessage =
                  SpawnRequest, SpawnRequestTT, SpawnReply, SpawnReplyTT, AliasSend, AliasSendTT,
                  UnlinkId, UnlinkIdAck>;
 
-// The operation M held by a message kept across messages (its fields keep their buffers when they
-// are assigned over), made if the message holds another operation.
-template <class M>
-M& kept_alternative(ControlMessage& message) {
-  if (auto* m = std::get_if<M>(&message)) return *m;
-  return message.emplace<M>();
+// The alternative T of a variant kept across messages (a message's operation, a ProcessId's pid or
+// name): the one it holds, whose fields keep their buffers when assigned over, or a new one.
+template <class T, class Variant>
+T& kept_alternative(Variant& kept) {
+  if (auto* t = std::get_if<T>(&kept)) return *t;
+  return kept.template emplace<T>();
 }
 
 ControlOp op_of(const ControlMessage& message);
