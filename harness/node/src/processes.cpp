@@ -1,6 +1,7 @@
 #include "distspec/node/processes.hpp"
 
 #include <random>
+#include <utility>
 #include <string_view>
 #include <tuple>
 
@@ -59,14 +60,33 @@ bool ProcessTable::is_local(const etf::Pid& pid) const {
   return pid.node.name == node_ && pid.creation == creation_;
 }
 
+std::optional<ProcessTable::PidKey> ProcessTable::key_of(const etf::Pid& pid) const {
+  if (pid.id >> kPidIdBits || pid.serial >> kPidSerialBits || !is_local(pid)) return std::nullopt;
+  return pid.id | pid.serial << kPidIdBits;
+}
+
+etf::Pid ProcessTable::pid_of(PidKey key) const {
+  return etf::Pid{node_atom_, key & ((1u << kPidIdBits) - 1), key >> kPidIdBits, creation_};
+}
+
+ProcessTable::Process* ProcessTable::find_process(const etf::Pid& pid) {
+  return const_cast<Process*>(std::as_const(*this).find_process(pid));
+}
+
+const ProcessTable::Process* ProcessTable::find_process(const etf::Pid& pid) const {
+  auto key = key_of(pid);
+  if (!key) return nullptr;
+  auto it = processes_.find(*key);
+  return it == processes_.end() ? nullptr : &it->second;
+}
+
 etf::Pid ProcessTable::next_pid() {
   constexpr std::uint32_t kDataMask = (1u << (kPidIdBits + kPidSerialBits)) - 1;
   for (;;) {
     std::uint32_t data = next_pid_data_;
     next_pid_data_ = (next_pid_data_ + 1) & kDataMask;
     if (next_pid_data_ == 0) next_pid_data_ = 1;
-    etf::Pid pid{node_atom_, data & ((1u << kPidIdBits) - 1), data >> kPidIdBits, creation_};
-    if (!processes_.count(pid)) return pid;
+    if (!processes_.count(data)) return pid_of(data);
   }
 }
 
@@ -85,14 +105,14 @@ etf::Pid ProcessTable::spawn_tape_reader(TapeMessageHandler handler, bool trap_e
 etf::Pid ProcessTable::add_process(Process process, bool trap_exit) {
   etf::Pid pid = next_pid();
   process.trap_exit = trap_exit;
-  processes_.emplace(pid, std::move(process));
+  processes_.emplace(*key_of(pid), std::move(process));
   return pid;
 }
 
-bool ProcessTable::alive(const etf::Pid& pid) const { return processes_.count(pid) != 0; }
+bool ProcessTable::alive(const etf::Pid& pid) const { return find_process(pid) != nullptr; }
 
 void ProcessTable::set_trap_exit(const etf::Pid& pid, bool trap) {
-  if (auto it = processes_.find(pid); it != processes_.end()) it->second.trap_exit = trap;
+  if (Process* p = find_process(pid)) p->trap_exit = trap;
 }
 
 etf::Reference ProcessTable::make_ref() {
@@ -122,16 +142,16 @@ void ProcessTable::deliver(Process& process, const etf::TermRef& message) {
 }
 
 bool ProcessTable::send(const etf::Pid& to, const etf::Term& message) {
-  auto it = processes_.find(to);
-  if (it == processes_.end()) return false;
-  deliver(to, it->second, message);
+  Process* p = find_process(to);
+  if (!p) return false;
+  deliver(to, *p, message);
   return true;
 }
 
 bool ProcessTable::send(const etf::Pid& to, const etf::TermRef& message) {
-  auto it = processes_.find(to);
-  if (it == processes_.end()) return false;
-  deliver(it->second, message);
+  Process* p = find_process(to);
+  if (!p) return false;
+  deliver(*p, message);
   return true;
 }
 
@@ -148,7 +168,7 @@ etf::Reference ProcessTable::create_alias(const etf::Pid& owner) {
 }
 
 void ProcessTable::add_alias(const etf::Pid& owner, const etf::Reference& alias) {
-  if (processes_.count(owner)) aliases_.emplace(alias, owner);
+  if (alive(owner)) aliases_.emplace(alias, owner);
 }
 
 void ProcessTable::remove_alias(const etf::Reference& alias) {
@@ -156,17 +176,17 @@ void ProcessTable::remove_alias(const etf::Reference& alias) {
 }
 
 bool ProcessTable::register_name(const std::string& name, const etf::Pid& pid) {
-  auto it = processes_.find(pid);
-  if (it == processes_.end() || names_.count(name)) return false;
+  Process* p = find_process(pid);
+  if (!p || names_.count(name)) return false;
   names_.emplace(name, pid);
-  it->second.names.insert(name);
+  p->names.insert(name);
   return true;
 }
 
 void ProcessTable::unregister_name(const std::string& name) {
   auto it = names_.find(name);
   if (it == names_.end()) return;
-  if (auto p = processes_.find(it->second); p != processes_.end()) p->second.names.erase(name);
+  if (Process* p = find_process(it->second)) p->names.erase(name);
   names_.erase(it);
 }
 
@@ -177,57 +197,56 @@ std::optional<etf::Pid> ProcessTable::whereis(const std::string& name) const {
 }
 
 void ProcessTable::link(const etf::Pid& local, const etf::Pid& other) {
-  auto it = processes_.find(local);
-  if (it == processes_.end()) return;
+  Process* p = find_process(local);
+  if (!p) return;
   if (is_local(other)) {
-    auto peer = processes_.find(other);
-    if (peer == processes_.end()) {
+    Process* peer = find_process(other);
+    if (!peer) {
       // link/1 to a dead local process: the linker gets an exit signal noproc.
       on_exit_signal(other, local, Term::atom("noproc"), false);
       return;
     }
-    peer->second.links.insert(local);
+    peer->links.insert(local);
   }
-  it->second.links.insert(other);
+  p->links.insert(other);
 }
 
 void ProcessTable::unlink(const etf::Pid& local, const etf::Pid& other) {
-  if (auto it = processes_.find(local); it != processes_.end()) it->second.links.erase(other);
-  if (is_local(other))
-    if (auto it = processes_.find(other); it != processes_.end()) it->second.links.erase(local);
+  if (Process* p = find_process(local)) p->links.erase(other);
+  if (Process* p = find_process(other)) p->links.erase(local);
 }
 
 bool ProcessTable::linked(const etf::Pid& a, const etf::Pid& b) const {
-  auto it = processes_.find(a);
-  return it != processes_.end() && it->second.links.count(b);
+  const Process* p = find_process(a);
+  return p && p->links.count(b);
 }
 
 void ProcessTable::on_remote_link(const etf::Pid& remote, const etf::Pid& local) {
-  auto it = processes_.find(local);
-  if (it == processes_.end()) {
+  Process* p = find_process(local);
+  if (!p) {
     remote_.send_exit(local, remote, Term::atom("noproc"));
     return;
   }
-  it->second.links.insert(remote);
+  p->links.insert(remote);
 }
 
 void ProcessTable::on_remote_unlink(const etf::Pid& remote, const etf::Pid& local) {
-  if (auto it = processes_.find(local); it != processes_.end()) it->second.links.erase(remote);
+  if (Process* p = find_process(local)) p->links.erase(remote);
 }
 
 void ProcessTable::on_exit_signal(const etf::Pid& from, const etf::Pid& to, const etf::Term& reason,
                                   bool via_link) {
-  auto it = processes_.find(to);
-  if (it == processes_.end()) return;
+  Process* p = find_process(to);
+  if (!p) return;
   if (via_link) {
     // A link exit for a link we do not hold is ignored (the link protocol's inactive state).
-    if (!it->second.links.erase(from)) return;
+    if (!p->links.erase(from)) return;
   }
   bool kill = !via_link && reason.is_atom("kill");
   if (kill) {
     exit(to, Term::atom("killed"));
-  } else if (it->second.trap_exit) {
-    deliver(to, it->second, exit_message(from, reason));
+  } else if (p->trap_exit) {
+    deliver(to, *p, exit_message(from, reason));
   } else if (!reason.is_atom("normal")) {
     exit(to, reason);
   }
@@ -242,9 +261,9 @@ etf::Term ProcessTable::down_object(const Monitor& monitor) const {
 void ProcessTable::fire_down(const etf::Reference& ref, const Monitor& monitor,
                              const etf::Term& reason) {
   if (is_local(monitor.watcher)) {
-    auto it = processes_.find(monitor.watcher);
-    if (it == processes_.end()) return;
-    deliver(monitor.watcher, it->second, down_message(ref, down_object(monitor), reason));
+    Process* p = find_process(monitor.watcher);
+    if (!p) return;
+    deliver(monitor.watcher, *p, down_message(ref, down_object(monitor), reason));
   } else {
     remote_.send_down(monitor.target, monitor.watcher, ref, reason);
   }
@@ -306,7 +325,8 @@ void ProcessTable::on_remote_down(const etf::Reference& ref, const etf::Term& re
 }
 
 void ProcessTable::exit(const etf::Pid& pid, const etf::Term& reason) {
-  auto it = processes_.find(pid);
+  auto key = key_of(pid);
+  auto it = key ? processes_.find(*key) : processes_.end();
   if (it == processes_.end()) return;
   Process process = std::move(it->second);
   processes_.erase(it);
@@ -355,9 +375,9 @@ void ProcessTable::node_down(const std::string& node) {
   }
   for (auto& [ref, m] : fired) fire_down(ref, m, noconnection);
   std::vector<std::pair<etf::Pid, etf::Pid>> broken;  // {remote, local}
-  for (const auto& [pid, process] : processes_)
+  for (const auto& [key, process] : processes_)
     for (const auto& other : process.links)
-      if (other.node.name == node) broken.emplace_back(other, pid);
+      if (other.node.name == node) broken.emplace_back(other, pid_of(key));
   for (const auto& [remote, local] : broken) on_exit_signal(remote, local, noconnection, true);
 }
 

@@ -4,7 +4,6 @@
 #include <bitset>
 #include <cstring>
 
-#include "distspec/etf/tape_values.hpp"
 
 namespace distspec::proto {
 
@@ -83,39 +82,27 @@ AtomCachePlan AtomCacheOut::plan(std::span<const etf::Atom* const> atoms) {
 }
 
 void AtomCacheOut::plan_into(AtomCachePlan& plan, std::span<const etf::Atom* const> atoms) {
-  // The references already in the plan are overwritten in place (their atom texts keep their
-  // buffers: node names are longer than a std::string holds inline), then the rest is trimmed.
-  std::vector<AtomCacheRef>& refs = plan.refs;
-  const std::size_t old_size = refs.size();
-  std::size_t count = 0;
+  std::vector<PlannedAtomRef>& refs = plan.refs;
+  refs.clear();
   plan.flat_.clear();
   plan.hashed_.clear();
   // slot_used_ marks the slots taken by an earlier atom of this message; it is cleared below for
   // the slots this message took (zeroing all 2048 bits per message cost more than the planning).
   std::bitset<kAtomCacheSlots>& slot_used = slot_used_;
   for (const etf::Atom* atom : atoms) {
-    if (count == kMaxAtomCacheRefs) break;
+    if (refs.size() == kMaxAtomCacheRefs) break;
     const std::uint16_t slot = slot_of(*atom);
     // Taken by this very atom (a repeat: already referenced) or by another atom of this message
     // (it stays inline). The slot tells both apart from a new atom without comparing texts.
     if (slot_used[slot]) continue;
-    auto index = std::uint8_t(count);
+    auto index = std::uint8_t(refs.size());
     bool is_new = !(slots_[slot] && *slots_[slot] == *atom);
     if (is_new) slots_[slot] = *atom;
-    if (count < old_size) {
-      AtomCacheRef& ref = refs[count];
-      ref.slot = slot;
-      ref.is_new = is_new;
-      etf::assign_text(ref.atom.name, atom->name);
-    } else {
-      refs.push_back(AtomCacheRef{slot, is_new, *atom});
-    }
-    ++count;
+    refs.push_back(PlannedAtomRef{slot, is_new, atom});
     plan.add_index(atom->name, index);
     slot_used[slot] = true;
   }
-  refs.resize(count);
-  for (const AtomCacheRef& ref : refs) slot_used[ref.slot] = false;
+  for (const PlannedAtomRef& ref : refs) slot_used[ref.slot] = false;
 }
 
 void collect_atoms(const etf::Term& root, std::vector<const etf::Atom*>& out) {

@@ -128,15 +128,20 @@ std::optional<ConnectionError> parse_atom_cache_section_into(AtomCacheSection& s
   return std::nullopt;
 }
 
-void write_atom_cache_section(std::vector<std::uint8_t>& out, std::span<const AtomCacheRef> refs) {
+namespace {
+const std::string& text_of(const AtomCacheRef& ref) { return ref.atom.name; }
+const std::string& text_of(const PlannedAtomRef& ref) { return ref.atom->name; }
+
+template <class Ref>
+void write_section(std::vector<std::uint8_t>& out, std::span<const Ref> refs) {
   const std::size_t n = refs.size();
   if (n == 0) return out.push_back(0);
   // As erts_finalize_atom_cache_map: any referenced atom over 255 bytes, old entries included.
   bool long_atoms = false;
   std::size_t size = 1 + n / 2 + 1 + n;  // count, flag nibbles, one segment index per reference
   for (const auto& r : refs) {
-    if (r.atom.name.size() > 255) long_atoms = true;
-    if (r.is_new) size += 1 + r.atom.name.size();
+    if (text_of(r).size() > 255) long_atoms = true;
+    if (r.is_new) size += 1 + text_of(r).size();
   }
   if (long_atoms)
     for (const auto& r : refs) size += r.is_new;
@@ -157,12 +162,20 @@ void write_atom_cache_section(std::vector<std::uint8_t>& out, std::span<const At
   for (const auto& r : refs) {
     *p++ = std::uint8_t(r.slot & 0xff);
     if (!r.is_new) continue;
-    const std::size_t len = r.atom.name.size();
+    const std::size_t len = text_of(r).size();
     if (long_atoms) *p++ = std::uint8_t(len >> 8);
     *p++ = std::uint8_t(len);
-    std::memcpy(p, r.atom.name.data(), len);
+    std::memcpy(p, text_of(r).data(), len);
     p += len;
   }
+}
+}  // namespace
+
+void write_atom_cache_section(std::vector<std::uint8_t>& out, std::span<const AtomCacheRef> refs) {
+  write_section(out, refs);
+}
+void write_atom_cache_section(std::vector<std::uint8_t>& out, std::span<const PlannedAtomRef> refs) {
+  write_section(out, refs);
 }
 
 etf::AtomCacheView make_atom_cache_view(const std::vector<AtomCacheRef>& refs) {

@@ -41,7 +41,7 @@ TEST(DistHeader, ZeroReferencesIsOneByte) {
   ASSERT_TRUE(parsed.ok());
   EXPECT_EQ(parsed->used, 1u);
   Bytes written;
-  write_atom_cache_section(written, {});
+  write_atom_cache_section(written, std::span<const AtomCacheRef>{});
   EXPECT_EQ(written, Bytes{0});
 }
 
@@ -182,8 +182,8 @@ TEST(AtomCacheOut, NewOnlyWhenTheSlotHeldAnotherAtom) {
   std::vector<const etf::Atom*> atoms{&a, &c, &a, &b};  // b collides with a (same slot 2)
   auto plan = out.plan(atoms);
   ASSERT_EQ(plan.refs.size(), 2u);
-  EXPECT_EQ(plan.refs[0], (AtomCacheRef{2, true, a}));
-  EXPECT_EQ(plan.refs[1], (AtomCacheRef{3, true, c}));
+  EXPECT_EQ(plan.refs[0].to_ref(), (AtomCacheRef{2, true, a}));
+  EXPECT_EQ(plan.refs[1].to_ref(), (AtomCacheRef{3, true, c}));
   EXPECT_EQ(plan.index(a), 0);
   EXPECT_EQ(plan.index(b), std::nullopt);  // stays inline
   auto again = out.plan(atoms);

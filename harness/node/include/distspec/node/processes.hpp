@@ -167,6 +167,15 @@ class ProcessTable {
     std::optional<etf::Pid> target_pid;  // resolved when the target is local
   };
 
+  // Processes are keyed by their pid's 28 bits of data (ID | Serial << 15): every one of them
+  // is local, so a pid of another node or incarnation is no key at all, and a lookup compares
+  // the node name once instead of at every step of the tree (a heap string past 15 bytes).
+  using PidKey = std::uint32_t;
+  std::optional<PidKey> key_of(const etf::Pid& pid) const;
+  etf::Pid pid_of(PidKey key) const;
+  Process* find_process(const etf::Pid& pid);
+  const Process* find_process(const etf::Pid& pid) const;
+
   etf::Pid next_pid();
   etf::Pid add_process(Process process, bool trap_exit);  // under a fresh pid
   void deliver(const etf::Pid& to, Process& process, const etf::Term& message);
@@ -180,7 +189,7 @@ class ProcessTable {
   RemoteSignals& remote_;
   std::uint32_t next_pid_data_ = 1;  // <0.0.0> is init on a BEAM node; start after it
   std::uint64_t ref_counter_;
-  std::map<etf::Pid, Process, PidLess> processes_;
+  std::map<PidKey, Process> processes_;
   std::unordered_map<std::string, etf::Pid> names_;
   std::map<etf::Reference, etf::Pid, RefLess> aliases_;
   std::map<etf::Reference, Monitor, RefLess> monitors_;

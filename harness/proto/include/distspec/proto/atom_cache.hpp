@@ -31,6 +31,16 @@ struct AtomCacheRef {
   friend bool operator==(const AtomCacheRef&, const AtomCacheRef&) = default;
 };
 
+// One reference of a planned header: `atom` is one of the atoms passed to
+// AtomCacheOut::plan_into(), not a copy of its text, valid while they are.
+struct PlannedAtomRef {
+  std::uint16_t slot = 0;
+  bool is_new = false;
+  const etf::Atom* atom = nullptr;
+  AtomCacheRef to_ref() const { return AtomCacheRef{slot, is_new, *atom}; }
+  friend bool operator==(const PlannedAtomRef&, const PlannedAtomRef&) = default;  // same atom object
+};
+
 class AtomCacheIn {
  public:
   const etf::Atom* get(std::uint16_t slot) const {
@@ -42,10 +52,10 @@ class AtomCacheIn {
   std::array<std::optional<etf::Atom>, kAtomCacheSlots> slots_;
 };
 
-// The references chosen for one message, and the index of each cached atom in them. The index
-// views the atom texts passed to AtomCacheOut::plan(): look atoms up while those are alive.
+// The references chosen for one message, and the index of each cached atom in them. Both view
+// the atoms passed to AtomCacheOut::plan(): use the plan while those are alive.
 struct AtomCachePlan {
-  std::vector<AtomCacheRef> refs;
+  std::vector<PlannedAtomRef> refs;
   std::optional<std::uint8_t> index(const etf::Atom& atom) const;
   void add_index(std::string_view name, std::uint8_t index);
   void clear();  // empty, keeping the buffers (a sender plans every message into one plan)

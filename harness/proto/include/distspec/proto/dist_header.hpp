@@ -63,6 +63,7 @@ std::optional<ConnectionError> parse_atom_cache_section_into(AtomCacheSection& s
 // Appends [N][Flags][Refs]; LongAtoms is set when any referenced atom exceeds 255 bytes (as OTP).
 // Precondition: refs.size() <= 255, slots < 2048.
 void write_atom_cache_section(std::vector<std::uint8_t>& out, std::span<const AtomCacheRef> refs);
+void write_atom_cache_section(std::vector<std::uint8_t>& out, std::span<const PlannedAtomRef> refs);
 
 // ATOM_CACHE_REF i -> refs[i] for the term decoder. `refs` must outlive the view.
 etf::AtomCacheView make_atom_cache_view(const std::vector<AtomCacheRef>& refs);
