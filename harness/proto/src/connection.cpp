@@ -389,24 +389,27 @@ void ConnectionSender::write_message(std::vector<std::uint8_t>& out, const Contr
     if (!plan_.refs.empty())
       encode_options.atom_cache_index = [this](const etf::Atom& a) { return plan_.index(a); };
   }
-  section_.clear();
-  write_atom_cache_section(section_, plan_.refs);
-  scratch_.clear();
-  encode_control(scratch_);
-  std::size_t control_size = scratch_.size();
-  if (payload) payload->encode(scratch_, encode_options);
+  // The usual message is written in place as one packet; one that turns out larger than a
+  // fragment is then moved out of `out` and written again as fragments.
+  const std::size_t at = begin_packet();
+  out.push_back(kVersionMagic);
+  out.push_back(kDistHeaderTag);
+  const std::size_t section_at = out.size();
+  write_atom_cache_section(out, plan_.refs);
+  const std::size_t body_at = out.size();
+  encode_control(out);
+  const std::size_t control_size = out.size() - body_at;
+  if (payload) payload->encode(out, encode_options);
 
   std::size_t fragment_size =
       options_.mode.fragments && options_.fragment_size ? options_.fragment_size : SIZE_MAX;
-  if (scratch_.size() <= fragment_size) {
-    std::size_t at = begin_packet();
-    out.push_back(kVersionMagic);
-    out.push_back(kDistHeaderTag);
-    out.insert(out.end(), section_.begin(), section_.end());
-    out.insert(out.end(), scratch_.begin(), scratch_.end());
+  if (out.size() - body_at <= fragment_size) {
     end_packet(at);
     return;
   }
+  section_.assign(out.begin() + std::ptrdiff_t(section_at), out.begin() + std::ptrdiff_t(body_at));
+  scratch_.assign(out.begin() + std::ptrdiff_t(body_at), out.end());
+  out.resize(at);
   std::uint64_t sequence_id = next_sequence_id_++;
   if (next_sequence_id_ == 0) next_sequence_id_ = 1;  // never SequenceId 0
   for (const auto& packet : encode_fragmented(section_, scratch_, control_size, sequence_id, fragment_size))

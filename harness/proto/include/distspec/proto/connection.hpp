@@ -175,8 +175,10 @@ class ConnectionSender {
   SenderOptions options_;
   AtomCacheOut cache_;
   std::uint64_t next_sequence_id_ = 1;
-  std::vector<std::uint8_t> scratch_;  // the message body, reused across messages
-  std::vector<std::uint8_t> section_;  // its atom cache section
+  // A message too large for one packet, moved out of the output to be fragmented: its body and
+  // its atom cache section (reused across messages).
+  std::vector<std::uint8_t> scratch_;
+  std::vector<std::uint8_t> section_;
   std::vector<const etf::Atom*> atoms_;
   AtomCachePlan plan_;  // the references of the message being written (buffers reused)
 };
