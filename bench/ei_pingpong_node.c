@@ -3,7 +3,9 @@
  * It registers NAME with epmd (ei honours ERL_EPMD_PORT), accepts connections, and answers
  *   - net_kernel's {is_auth, Node} call with yes (ei does not do it by itself; :net_adm.ping
  *     needs it), and
- *   - GenServer.call({PingPong, node}, :ping) with :pong (registered name 'Elixir.PingPong').
+ *   - GenServer.call({PingPong, node}, :ping) with :pong (registered name 'Elixir.PingPong'),
+ *     and :count with the number of pings served so far (as our node's PingPong does, so that
+ *     bench/callgrind_calls counts the calls either server served the same way).
  * Other messages are ignored. One thread per connection. It prints "ready PORT" on stdout once
  * published and runs until killed.
  *
@@ -12,6 +14,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +23,15 @@
 #include <ei.h>
 
 static ei_cnode node;
+static atomic_long pings;
 
-/* The gen_call reply {Tag, Atom} to From. Tag is copied as the bytes it arrived as. */
-static int reply(int fd, erlang_pid* from, const char* tag, int tag_len, const char* atom) {
+/* The gen_call reply {Tag, Atom} (or {Tag, Integer} when atom is NULL) to From. Tag is copied as
+ * the bytes it arrived as. */
+static int reply(int fd, erlang_pid* from, const char* tag, int tag_len, const char* atom, long integer) {
   ei_x_buff x;
   if (ei_x_new_with_version(&x) != 0) return -1;
   int rc = ei_x_encode_tuple_header(&x, 2) == 0 && ei_x_append_buf(&x, tag, tag_len) == 0 &&
-                   ei_x_encode_atom(&x, atom) == 0
+                   (atom ? ei_x_encode_atom(&x, atom) : ei_x_encode_long(&x, integer)) == 0
                ? ei_send(fd, from, x.buff, x.index)
                : -1;
   ei_x_free(&x);
@@ -54,10 +59,15 @@ static void handle(int fd, const erlang_msg* msg, const ei_x_buff* x) {
     /* {is_auth, Node}: the connection is authenticated once it exists. */
     if (ei_decode_tuple_header(buf, &index, &arity) == 0 && arity == 2 &&
         ei_decode_atom(buf, &index, atom) == 0 && strcmp(atom, "is_auth") == 0)
-      reply(fd, &from, buf + tag_start, tag_len, "yes");
+      reply(fd, &from, buf + tag_start, tag_len, "yes", 0);
   } else if (strcmp(msg->toname, "Elixir.PingPong") == 0) {
-    if (ei_decode_atom(buf, &index, atom) == 0 && strcmp(atom, "ping") == 0)
-      reply(fd, &from, buf + tag_start, tag_len, "pong");
+    if (ei_decode_atom(buf, &index, atom) != 0) return;
+    if (strcmp(atom, "ping") == 0) {
+      atomic_fetch_add_explicit(&pings, 1, memory_order_relaxed);
+      reply(fd, &from, buf + tag_start, tag_len, "pong", 0);
+    } else if (strcmp(atom, "count") == 0) {
+      reply(fd, &from, buf + tag_start, tag_len, NULL, atomic_load(&pings));
+    }
   }
 }
 
