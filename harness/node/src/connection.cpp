@@ -247,6 +247,22 @@ void Connection::flush_handshake_output() {
   schedule_flush();
 }
 
+bool Connection::carries(proto::ControlOp op) const {
+  using Op = proto::ControlOp;
+  switch (op) {
+    case Op::MonitorP:
+    case Op::DemonitorP:
+    case Op::MonitorPExit:
+    case Op::PayloadMonitorPExit:
+      return has(proto::dflag::dist_monitor | proto::dflag::dist_monitor_name);
+    case Op::AliasSend:
+    case Op::AliasSendTT:
+      return has(proto::dflag::alias);
+    default:
+      return true;
+  }
+}
+
 void Connection::send(const proto::DistMessage& message, bool queued) {
   if (phase_ != Phase::Up || closing_) return;
   if (node_.corpus) {

@@ -14,14 +14,14 @@ Term process_id_term(const proto::ProcessId& id) {
   return Term::atom(std::get<etf::Atom>(id).name);
 }
 
+const char* op_name(const proto::ControlMessage& m) { return proto::to_string(proto::op_of(m)).data(); }
+
+}  // namespace
+
 proto::ProcessId process_id_of(const Term& term) {
   if (auto* pid = term.get_if<etf::Pid>()) return *pid;
   return term.as_atom();
 }
-
-const char* op_name(const proto::ControlMessage& m) { return proto::to_string(proto::op_of(m)).data(); }
-
-}  // namespace
 
 void Node::Impl::dispatch(Connection& connection, const proto::MessageView& message) {
   const proto::ControlMessage& control = *message.control;
@@ -105,27 +105,9 @@ void Node::Impl::dispatch(Connection& connection, const proto::MessageView& mess
 }
 
 void Node::Impl::route(const std::string& node, proto::DistMessage message) {
-  if (auto c = up_connection(node)) {
-    // Signals the peer's flags rule out are not sent, as OTP does (control-messages.md §3).
-    auto op = proto::op_of(message.control);
-    bool monitor_op = op == proto::ControlOp::MonitorP || op == proto::ControlOp::DemonitorP ||
-                      op == proto::ControlOp::MonitorPExit || op == proto::ControlOp::PayloadMonitorPExit;
-    if (monitor_op && !c->has(proto::dflag::dist_monitor | proto::dflag::dist_monitor_name)) return;
-    if (op == proto::ControlOp::AliasSend && !c->has(proto::dflag::alias)) return;
-    c->send(message);
-    return;
-  }
-  auto it = pending.find(node);
-  if (it == pending.end()) {
-    connect_async(node, [](bool) {});
-    it = pending.find(node);
-    if (it == pending.end()) {  // failed at once (bad name): the message is dropped, as OTP does
-      if (auto c = up_connection(node)) c->send(message);
-      return;
-    }
-  }
-  it->second.queued.push_back(std::move(message));
+  route(node, proto::op_of(message.control), [&message] { return std::move(message); });
 }
+
 
 void Node::Impl::send_to_pid(const etf::Pid& from, const etf::Pid& to, Term message) {
   if (to.node.name == options.name) {
@@ -220,7 +202,9 @@ void Node::Impl::monitor_remote(const etf::Reference& ref, const etf::Pid& watch
                                 const std::string& node) {
   table->monitor(ref, watcher, target, node);
   if (node != options.name)
-    route(node, {proto::MonitorP{watcher, process_id_of(target), ref}, std::nullopt});
+    route(node, proto::ControlOp::MonitorP, [&]() -> proto::DistMessage {
+      return {proto::MonitorP{watcher, process_id_of(target), ref}, std::nullopt};
+    });
 }
 
 void Node::Impl::send_exit(const etf::Pid& from, const etf::Pid& to, const Term& reason) {
@@ -235,7 +219,7 @@ void Node::Impl::send_exit(const etf::Pid& from, const etf::Pid& to, const Term&
 void Node::Impl::send_down(const Term& monitored, const etf::Pid& watcher, const etf::Reference& ref,
                            const Term& reason) {
   auto c = up_connection(watcher.node.name);
-  if (!c || !c->has(proto::dflag::dist_monitor | proto::dflag::dist_monitor_name)) return;
+  if (!c || !c->carries(proto::ControlOp::MonitorPExit)) return;
   if (c->has(proto::dflag::exit_payload))
     c->send({proto::PayloadMonitorPExit{process_id_of(monitored), watcher, ref}, reason});
   else
@@ -244,7 +228,9 @@ void Node::Impl::send_down(const Term& monitored, const etf::Pid& watcher, const
 
 void Node::Impl::send_demonitor(const etf::Pid& watcher, const Term& target,
                                 const std::string& target_node, const etf::Reference& ref) {
-  route(target_node, {proto::DemonitorP{watcher, process_id_of(target), ref}, std::nullopt});
+  route(target_node, proto::ControlOp::DemonitorP, [&]() -> proto::DistMessage {
+    return {proto::DemonitorP{watcher, process_id_of(target), ref}, std::nullopt};
+  });
 }
 
 }  // namespace distspec::node

@@ -198,11 +198,9 @@ void Node::Impl::finish_call(const std::shared_ptr<CallState>& state, Result<Ter
     std::optional<std::pair<Term, std::string>> target;
     if (!down) target = table->demonitor(ref);
     if (target && target->second != options.name)
-      route(target->second, {proto::DemonitorP{*caller, target->first.get_if<etf::Pid>()
-                                                            ? proto::ProcessId(target->first.as_pid())
-                                                            : proto::ProcessId(target->first.as_atom()),
-                                               std::move(ref)},
-                             std::nullopt});
+      route(target->second, proto::ControlOp::DemonitorP, [&]() -> proto::DistMessage {
+        return {proto::DemonitorP{*caller, process_id_of(target->first), std::move(ref)}, std::nullopt};
+      });
   }
   auto callback = std::move(state->callback);
   callback(std::move(result));

@@ -203,7 +203,8 @@ void Node::Impl::on_up(const std::shared_ptr<Connection>& connection) {
     // Connected by the peer's attempt while ours was in its handshake: ours is not needed.
     if (other_attempt && other_attempt != connection) other_attempt->close("connected by the peer's attempt");
   }
-  for (auto& message : queued) connection->send(message, true);
+  for (auto& message : queued)
+    if (connection->carries(proto::op_of(message.control))) connection->send(message, true);
   for (auto& w : waiters) w(true);
 }
 

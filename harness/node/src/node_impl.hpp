@@ -32,6 +32,9 @@ using asio::ip::tcp;
 
 struct CallState;  // one gen:call in flight (gen_call.cpp)
 
+// A monitor's target (pid or name atom) as the control messages carry it.
+proto::ProcessId process_id_of(const etf::Term& term);
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   enum class Role { Initiator, Acceptor };
@@ -54,6 +57,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string& peer_name() const { return peer_; }  // the target, or the name it sent
   proto::DistFlags flags() const { return flags_; }
   bool has(proto::DistFlags flag) const { return (flags_ & flag) == flag; }
+  // Whether OTP would put `op` on this connection (control-messages.md §3): monitor signals only
+  // with DIST_MONITOR and DIST_MONITOR_NAME, ALIAS_SEND(_TT) only with ALIAS; the rest always.
+  bool carries(proto::ControlOp op) const;
   bool hidden() const { return !(flags_ & proto::dflag::published); }
   const std::string& endpoint() const { return endpoint_; }
   std::optional<proto::HandshakeStatus> status() const { return machine_->status(); }
@@ -134,6 +140,11 @@ struct Node::Impl : RemoteSignals {
   // Sends (or queues while connecting, connecting if needed) a message to `node`; local delivery
   // when node is our own name.
   void route(const std::string& node, proto::DistMessage message);
+  // The same, the message built by `make` only if it is to leave (or wait for the connection):
+  // a monitor signal that the peer's flags rule out is not even built.
+  // (A template, not a std::function: the callers' closures would not fit its inline buffer.)
+  template <class Make>
+  void route(const std::string& node, proto::ControlOp op, Make&& make);
   // (Messages by value: what leaves for another node is moved into the outgoing message.)
   void send_to_pid(const etf::Pid& from, const etf::Pid& to, etf::Term message);
   void send_to_name(const etf::Pid& from, const std::string& name, const std::string& node,
@@ -217,6 +228,26 @@ struct Node::Impl : RemoteSignals {
   Pending* dialling(const std::string& node);
   std::map<std::string, Pending> pending;                        // outgoing attempts by target
 };
+
+template <class Make>
+void Node::Impl::route(const std::string& node, proto::ControlOp op, Make&& make) {
+  // Signals the peer's flags rule out are not sent, as OTP does; queued ones are checked when
+  // the connection is up (on_up).
+  if (auto c = up_connection(node)) {
+    if (c->carries(op)) c->send(make());
+    return;
+  }
+  auto it = pending.find(node);
+  if (it == pending.end()) {
+    connect_async(node, [](bool) {});
+    it = pending.find(node);
+    if (it == pending.end()) {  // failed at once (bad name): the message is dropped, as OTP does
+      if (auto c = up_connection(node); c && c->carries(op)) c->send(make());
+      return;
+    }
+  }
+  it->second.queued.push_back(make());
+}
 
 // A tuple of the given terms, moved in (a braced list would copy each one deeply).
 template <class... Terms>

@@ -4,7 +4,13 @@
 // (no hang), timeout.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <thread>
+
+#include "distspec/etf/decode.hpp"
 
 #include "distspec/etf/text.hpp"
 #include "support/node_fixture.hpp"
@@ -124,6 +130,45 @@ TEST(CallBeam, OurCallsMonitorAndAliasOncePerCallAndDropLateReplies) {
   auto slow = caller.call(elixir_a().node_name(), "inspector", Term::tuple({Term::atom("late"), Term::integer(400)}), 5s);
   ASSERT_TRUE(slow) << etf::format(slow.error().reason);
   EXPECT_TRUE(slow.value() == Term::tuple({Term::atom("late"), Term::integer(400)})) << etf::format(slow.value());
+}
+
+// Monitor signals go only to a peer with DIST_MONITOR and DIST_MONITOR_NAME, as OTP sends them
+// (control-messages.md §3), also when they waited for the connection to come up. Our node
+// records every term it sends (record_corpus_dir): the watcher's record must hold the calls'
+// REG_SENDs and no MONITOR_P (19) or DEMONITOR_P (20).
+TEST(CallBeam, MonitorSignalsFollowThePeersFlagsEvenWhenQueued) {
+  const std::string corpus = make_temp_dir("monitor_flags");
+  auto watcher = start_our_node("cpp_mon_w", kCookie, [&](NodeOptions& o) { o.record_corpus_dir = corpus; });
+  auto peer = start_our_node("cpp_mon_p", kCookie, [](NodeOptions& o) {
+    o.flags = node_flags(false) & ~proto::dflag::dist_monitor_name;
+  });
+  const std::string target = peer.node->name();
+  auto mailbox = watcher.node->make_mailbox();
+  // Not connected yet: the MONITOR_P waits for the connection this starts.
+  watcher.node->monitor(mailbox->pid(), Term::atom("net_kernel"), target);
+  for (int i = 0; i < 100 && watcher.node->nodes().empty(); ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_EQ(watcher.node->nodes(), std::vector<std::string>{target});
+  watcher.node->monitor(mailbox->pid(), Term::atom("net_kernel"), target);  // connected now
+  for (int i = 0; i < 3; ++i) {
+    auto reply = watcher.node->call(target, "Elixir.PingPong", Term::atom("ping"), 5s);  // monitor + demonitor
+    ASSERT_TRUE(reply) << etf::format(reply.error().reason);
+    EXPECT_TRUE(reply.value().is_atom("pong"));
+  }
+  watcher.node.reset();  // stopped: everything it sent is recorded
+  std::map<std::int64_t, int> sent;  // control operation -> terms recorded
+  for (const auto& file : std::filesystem::directory_iterator(std::filesystem::path(corpus) / "term")) {
+    std::ifstream in(file.path(), std::ios::binary);
+    std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in), {}};
+    auto term = etf::decode(bytes);
+    ASSERT_TRUE(term) << file.path();
+    const Term& t = term->term;
+    if (t.kind() == Term::Kind::Tuple && !t.as_tuple().elements.empty() && t.as_tuple().elements[0].kind() == Term::Kind::Integer)
+      ++sent[t.as_tuple().elements[0].as_integer()];
+  }
+  EXPECT_GT(sent[6], 0) << "no REG_SEND recorded: the record does not show what was sent";
+  EXPECT_EQ(sent[19], 0) << "MONITOR_P sent to a peer without DIST_MONITOR_NAME";
+  EXPECT_EQ(sent[20], 0) << "DEMONITOR_P sent to a peer without DIST_MONITOR_NAME";
+  std::filesystem::remove_all(corpus);
 }
 
 // A call to our own node ends inside the call that starts it (the local DOWN noproc, or the
