@@ -114,11 +114,13 @@ void Node::Impl::send_to_pid(const etf::Pid& from, const etf::Pid& to, Term mess
     table->send(to, message);
     return;
   }
+  // SEND_SENDER only on a connection that has it; a send that waits for the connection uses the
+  // older SEND, as OTP encodes signals while a connection is pending (control-messages.md §3).
   auto c = up_connection(to.node.name);
-  if (c && !c->has(proto::dflag::send_sender))
-    route(to.node.name, {proto::Send{proto::kUnusedAtom, to}, std::move(message)});
-  else
+  if (c && c->has(proto::dflag::send_sender))
     route(to.node.name, {proto::SendSender{from, to}, std::move(message)});
+  else
+    route(to.node.name, {proto::Send{proto::kUnusedAtom, to}, std::move(message)});
 }
 
 void Node::Impl::send_to_name(const etf::Pid& from, const std::string& name, const std::string& node,

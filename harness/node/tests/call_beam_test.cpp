@@ -132,20 +132,22 @@ TEST(CallBeam, OurCallsMonitorAndAliasOncePerCallAndDropLateReplies) {
   EXPECT_TRUE(slow.value() == Term::tuple({Term::atom("late"), Term::integer(400)})) << etf::format(slow.value());
 }
 
-// Monitor signals go only to a peer with DIST_MONITOR and DIST_MONITOR_NAME, as OTP sends them
-// (control-messages.md §3), also when they waited for the connection to come up. Our node
-// records every term it sends (record_corpus_dir): the watcher's record must hold the calls'
-// REG_SENDs and no MONITOR_P (19) or DEMONITOR_P (20).
-TEST(CallBeam, MonitorSignalsFollowThePeersFlagsEvenWhenQueued) {
+// Monitor signals go only to a peer with DIST_MONITOR and DIST_MONITOR_NAME, and SEND_SENDER
+// only to one with SEND_SENDER, as OTP sends them (control-messages.md §3), also when they
+// waited for the connection to come up. Our node records every term it sends
+// (record_corpus_dir): the watcher's record must hold the calls' REG_SENDs and the send's SEND,
+// and no MONITOR_P (19), DEMONITOR_P (20) or SEND_SENDER (22).
+TEST(CallBeam, SignalsFollowThePeersFlagsEvenWhenQueued) {
   const std::string corpus = make_temp_dir("monitor_flags");
   auto watcher = start_our_node("cpp_mon_w", kCookie, [&](NodeOptions& o) { o.record_corpus_dir = corpus; });
   auto peer = start_our_node("cpp_mon_p", kCookie, [](NodeOptions& o) {
-    o.flags = node_flags(false) & ~proto::dflag::dist_monitor_name;
+    o.flags = node_flags(false) & ~proto::dflag::dist_monitor_name & ~proto::dflag::send_sender;
   });
   const std::string target = peer.node->name();
   auto mailbox = watcher.node->make_mailbox();
-  // Not connected yet: the MONITOR_P waits for the connection this starts.
+  // Not connected yet: the MONITOR_P and the send wait for the connection this starts.
   watcher.node->monitor(mailbox->pid(), Term::atom("net_kernel"), target);
+  watcher.node->send(mailbox->pid(), etf::Pid{etf::Atom{target}, 1, 0, 1}, Term::atom("hello"));
   for (int i = 0; i < 100 && watcher.node->nodes().empty(); ++i) std::this_thread::sleep_for(50ms);
   ASSERT_EQ(watcher.node->nodes(), std::vector<std::string>{target});
   watcher.node->monitor(mailbox->pid(), Term::atom("net_kernel"), target);  // connected now
@@ -166,8 +168,10 @@ TEST(CallBeam, MonitorSignalsFollowThePeersFlagsEvenWhenQueued) {
       ++sent[t.as_tuple().elements[0].as_integer()];
   }
   EXPECT_GT(sent[6], 0) << "no REG_SEND recorded: the record does not show what was sent";
+  EXPECT_GT(sent[2], 0) << "the send left as no SEND";
   EXPECT_EQ(sent[19], 0) << "MONITOR_P sent to a peer without DIST_MONITOR_NAME";
   EXPECT_EQ(sent[20], 0) << "DEMONITOR_P sent to a peer without DIST_MONITOR_NAME";
+  EXPECT_EQ(sent[22], 0) << "SEND_SENDER sent to a peer without SEND_SENDER";
   std::filesystem::remove_all(corpus);
 }
 

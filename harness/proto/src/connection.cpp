@@ -392,14 +392,20 @@ void ConnectionSender::write_message(std::vector<std::uint8_t>& out, const Contr
   // The usual message is written in place as one packet; one that turns out larger than a
   // fragment is then moved out of `out` and written again as fragments.
   const std::size_t at = begin_packet();
-  out.push_back(kVersionMagic);
-  out.push_back(kDistHeaderTag);
-  const std::size_t section_at = out.size();
-  write_atom_cache_section(out, plan_.refs);
-  const std::size_t body_at = out.size();
-  encode_control(out);
-  const std::size_t control_size = out.size() - body_at;
-  if (payload) payload->encode(out, encode_options);
+  std::size_t section_at = 0, body_at = 0, control_size = 0;
+  try {  // a throw (bad_alloc) leaves no half packet behind in the output
+    out.push_back(kVersionMagic);
+    out.push_back(kDistHeaderTag);
+    section_at = out.size();
+    write_atom_cache_section(out, plan_.refs);
+    body_at = out.size();
+    encode_control(out);
+    control_size = out.size() - body_at;
+    if (payload) payload->encode(out, encode_options);
+  } catch (...) {
+    out.resize(at);
+    throw;
+  }
 
   std::size_t fragment_size =
       options_.mode.fragments && options_.fragment_size ? options_.fragment_size : SIZE_MAX;
