@@ -351,10 +351,18 @@ void ConnectionSender::write_message(std::vector<std::uint8_t>& out, const Contr
     else etf::encode_body(into, control_tuple, encode_options);
   };
 
-  // One packet is encoded in place after a length placeholder: no intermediate buffers.
-  auto begin_packet = [&out] {
-    std::size_t at = out.size();
+  // One packet is encoded in place after a length placeholder: no intermediate buffers. A throw
+  // (bad_alloc) while writing it leaves no half packet behind in the output. Returns where the
+  // packet starts; end_packet() fills in its length.
+  auto write_packet = [&out](auto&& write_body) {
+    const std::size_t at = out.size();
     out.resize(at + 4);
+    try {
+      write_body();
+    } catch (...) {
+      out.resize(at);
+      throw;
+    }
     return at;
   };
   auto end_packet = [&out](std::size_t at) {
@@ -366,15 +374,15 @@ void ConnectionSender::write_message(std::vector<std::uint8_t>& out, const Contr
   };
 
   if (!options_.mode.uses_headers()) {
-    std::size_t at = begin_packet();
-    out.push_back(kPassThroughTag);
-    out.push_back(kVersionMagic);
-    encode_control(out);
-    if (payload) {
+    end_packet(write_packet([&] {
+      out.push_back(kPassThroughTag);
       out.push_back(kVersionMagic);
-      payload->encode(out, encode_options);
-    }
-    end_packet(at);
+      encode_control(out);
+      if (payload) {
+        out.push_back(kVersionMagic);
+        payload->encode(out, encode_options);
+      }
+    }));
     return;
   }
 
@@ -391,9 +399,8 @@ void ConnectionSender::write_message(std::vector<std::uint8_t>& out, const Contr
   }
   // The usual message is written in place as one packet; one that turns out larger than a
   // fragment is then moved out of `out` and written again as fragments.
-  const std::size_t at = begin_packet();
   std::size_t section_at = 0, body_at = 0, control_size = 0;
-  try {  // a throw (bad_alloc) leaves no half packet behind in the output
+  const std::size_t at = write_packet([&] {
     out.push_back(kVersionMagic);
     out.push_back(kDistHeaderTag);
     section_at = out.size();
@@ -402,10 +409,7 @@ void ConnectionSender::write_message(std::vector<std::uint8_t>& out, const Contr
     encode_control(out);
     control_size = out.size() - body_at;
     if (payload) payload->encode(out, encode_options);
-  } catch (...) {
-    out.resize(at);
-    throw;
-  }
+  });
 
   std::size_t fragment_size =
       options_.mode.fragments && options_.fragment_size ? options_.fragment_size : SIZE_MAX;
